@@ -1,0 +1,34 @@
+"""gunicorn settings: `gunicorn -c gunicorn.conf.py wsgi:app`. Environment overrides in README."""
+
+import os
+import tempfile
+
+bind = os.environ.get("PROC_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("PROC_WORKERS", "2"))
+wsgi_app = "wsgi:app"
+# The app logs every request as a JSON line with its request id; no second access log.
+accesslog = None
+errorlog = "-"
+# Contract §1: BK_User and HTTP_BLUEKING_LANGUAGE carry underscores, which gunicorn drops by
+# default. "dangerous" maps them like dashes, which is exactly the equivalence the contract
+# defines (BK_User == BK-User); the app trusts no header for anything security-relevant.
+header_map = "dangerous"
+
+# Every worker writes its metrics here and /metrics adds them up (prometheus_client's
+# multiprocess mode); set before any worker imports prometheus_client.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="proc-metrics-"))
+
+
+def on_starting(server):
+    """Migrate once, in the master, before any worker serves (PROC_MIGRATE_ON_START=0 skips)."""
+    if os.environ.get("PROC_MIGRATE_ON_START", "1") != "0":
+        from proc_service.config import database_url
+        from proc_service.migrate import upgrade
+
+        upgrade(database_url())
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,68 @@
+"""proc-service: BlueKing CMDB's v3 process management API as a Flask service."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, g, request
+from flask_smorest import Api
+
+from . import config, context, db, errors, logs, metrics
+from .migrate import head_revisions
+
+log = logging.getLogger(__name__)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(config.from_environment())
+    app.config.update(
+        API_TITLE="proc-service",
+        API_VERSION="v3",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    )
+    app.config.update(overrides or {})
+    logs.configure(app.config["LOG_LEVEL"])
+    db.init_app(app)
+    app.extensions["migration_heads"] = head_revisions(app.config["DATABASE_URL"])
+
+    from .api import meta, process
+
+    api = Api(app)
+    api.register_blueprint(process.blp)
+    app.register_blueprint(meta.bp)
+    errors.register(app)  # after Api(), so that these handlers replace flask-smorest's
+    _request_hooks(app)
+    return app
+
+
+def _request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _start():
+        g.started = time.perf_counter()
+        context.request_id()
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-Id"] = context.request_id()
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.endpoint or "unknown"
+        metrics.REQUESTS.labels(request.method, endpoint, response.status_code).inc()
+        metrics.LATENCY.labels(request.method, endpoint).observe(elapsed)
+        log.info(
+            "request",
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 2),
+                }
+            },
+        )
+        return response

@@ -1,0 +1,57 @@
+"""HTTP views: path and body in, one service call, the envelope out. No SQL, no business rules."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask import request
+
+from .. import context
+from ..errors import ApiError, invalid
+from ..schemas import INT64_MAX
+from ..services import Actor, Scope
+
+_ACCOUNT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_POSITIVE_ID = re.compile(r"\+?[0-9]{1,19}")
+ID_PARAMETERS = ("bk_biz_id", "bk_process_id", "bk_set_id", "bk_module_id")
+
+
+def check_path(endpoint: str | None, values: dict | None) -> None:
+    """url_value_preprocessor: path parameters as contract §1 defines them, or 400 / 1199003."""
+    if not values:
+        return
+    for name, raw in values.items():
+        if name == "bk_supplier_account":
+            if not _ACCOUNT.fullmatch(raw):
+                raise invalid(name)
+        elif name in ID_PARAMETERS:
+            if not _POSITIVE_ID.fullmatch(raw) or not 0 < int(raw) <= INT64_MAX:
+                raise invalid(name)
+            values[name] = int(raw)
+        elif name == "bk_module_name" and not 1 <= len(raw) <= 256:
+            raise invalid(name)
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_body() -> dict:
+    """The body as a JSON object, whatever the Content-Type says; else 400 / 1199000."""
+    raw = request.get_data(cache=True)  # past MAX_CONTENT_LENGTH this raises 413
+    try:
+        body = json.loads(raw, parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        raise ApiError(1199000) from None
+    if not isinstance(body, dict):
+        raise ApiError(1199000)
+    return body
+
+
+def scope(account: str, biz_id: int) -> Scope:
+    return Scope(account=account, biz_id=biz_id)
+
+
+def actor() -> Actor:
+    return Actor(operator=context.operator(), op_from="", request_id=context.request_id())

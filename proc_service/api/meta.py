@@ -1,0 +1,37 @@
+"""Service endpoints outside /api/v3 (contract §7): liveness, readiness, metrics."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+from sqlalchemy import text
+
+from .. import db, metrics
+from ..envelope import envelope, ok
+
+bp = Blueprint("meta", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    return ok("ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready when the database answers and carries the newest migration."""
+    try:
+        with db.engine().connect() as conn:
+            current = {
+                row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))
+            }
+    except Exception:  # noqa: BLE001 - any failure here means "not ready"
+        return envelope(None, 1199999, "database unreachable or not migrated"), 503
+    if current != current_app.extensions["migration_heads"]:
+        return envelope(None, 1199999, "database not migrated to head"), 503
+    return ok("ready")
+
+
+@bp.get("/metrics")
+def metrics_view():
+    body, content_type = metrics.exposition()
+    return Response(body, content_type=content_type)

@@ -1,0 +1,92 @@
+"""The process endpoints (contract §3): path → schema → services.process → models.Process."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from .. import context, db
+from ..envelope import ok
+from ..schemas import (
+    CreatedSchema,
+    DetailSchema,
+    EnvelopeSchema,
+    ProcessBatchUpdateSchema,
+    ProcessCreateSchema,
+    ProcessUpdateSchema,
+    SearchResultSchema,
+    SearchSchema,
+    SuccessSchema,
+)
+from ..services import process as service
+from . import actor, check_path, json_body, scope
+
+blp = Blueprint("process", __name__, url_prefix="/api/v3/proc", description="Processes")
+blp.url_value_preprocessor(check_path)
+
+ONE = "/<bk_supplier_account>/<bk_biz_id>/<bk_process_id>"
+ALL = "/<bk_supplier_account>/<bk_biz_id>"
+
+
+def _doc(body=None, result=SuccessSchema):
+    """OpenAPI for a view, from the same schemas that validate its body."""
+    doc: dict = {"responses": {"200": {"content": {"application/json": {"schema": result}}}}}
+    doc["responses"]["default"] = {
+        "description": "error envelope",
+        "content": {"application/json": {"schema": EnvelopeSchema}},
+    }
+    if body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    return blp.doc(**doc)
+
+
+@blp.route(ALL, methods=["POST"])
+@_doc(ProcessCreateSchema, CreatedSchema)
+def create_process(bk_supplier_account: str, bk_biz_id: int):
+    """create_process: create a process; answers its id"""
+    new_id = service.create(
+        db.session(), scope(bk_supplier_account, bk_biz_id), actor(), json_body()
+    )
+    return ok({"bk_process_id": new_id})
+
+
+@blp.route("/search" + ALL, methods=["POST"])
+@_doc(SearchSchema, SearchResultSchema)
+def search_process(bk_supplier_account: str, bk_biz_id: int):
+    """search_process: filter, project, sort and page the processes of a business"""
+    return ok(service.search(db.session(), scope(bk_supplier_account, bk_biz_id), json_body()))
+
+
+@blp.route(ONE, methods=["GET"])
+@_doc(result=DetailSchema)
+def get_process_detail(bk_supplier_account: str, bk_biz_id: int, bk_process_id: int):
+    """get_process_detail: the 22 attributes, named in the request's language"""
+    where = scope(bk_supplier_account, bk_biz_id)
+    return ok(service.detail(db.session(), where, bk_process_id, context.language()))
+
+
+@blp.route(ONE, methods=["PUT"])
+@_doc(ProcessUpdateSchema)
+def update_process(bk_supplier_account: str, bk_biz_id: int, bk_process_id: int):
+    """update_process: change the attributes sent, leave the rest"""
+    where = scope(bk_supplier_account, bk_biz_id)
+    service.update(db.session(), where, actor(), bk_process_id, json_body())
+    return ok()
+
+
+@blp.route(ALL, methods=["PUT"])
+@_doc(ProcessBatchUpdateSchema)
+def batch_update_process(bk_supplier_account: str, bk_biz_id: int):
+    """batch_update_process: set the same attributes on several processes, all or none"""
+    service.batch_update(db.session(), scope(bk_supplier_account, bk_biz_id), actor(), json_body())
+    return ok()
+
+
+@blp.route(ONE, methods=["DELETE"])
+@_doc()
+def delete_process(bk_supplier_account: str, bk_biz_id: int, bk_process_id: int):
+    """delete_process: delete a process and its module bindings"""
+    service.delete(db.session(), scope(bk_supplier_account, bk_biz_id), actor(), bk_process_id)
+    return ok()

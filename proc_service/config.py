@@ -1,0 +1,25 @@
+"""Settings from the environment (PROC_* variables). The README's configuration table lists them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'instance' / 'proc_service.sqlite3'}"
+
+
+def database_url() -> str:
+    return os.environ.get("PROC_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def from_environment() -> dict:
+    return {
+        "DATABASE_URL": database_url(),
+        # bk-cmdb answers in Chinese unless told otherwise.
+        "DEFAULT_LANGUAGE": "en" if os.environ.get("PROC_DEFAULT_LANGUAGE") == "en" else "zh",
+        "MAX_CONTENT_LENGTH": int(os.environ.get("PROC_MAX_BODY_BYTES", 1024 * 1024)),
+        "DB_POOL_SIZE": int(os.environ.get("PROC_DB_POOL_SIZE", 5)),
+        "DB_BUSY_TIMEOUT_MS": int(os.environ.get("PROC_DB_BUSY_TIMEOUT_MS", 10000)),
+        "LOG_LEVEL": os.environ.get("PROC_LOG_LEVEL", "INFO").upper(),
+    }

@@ -1,0 +1,45 @@
+"""Per-request facts the contract takes from headers: request id, language, operator (§1)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import current_app, g, has_request_context, request
+
+# A client-sent request id is echoed only when it is short and plain, so it cannot inject
+# anything into logs or headers.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id() -> str:
+    if not has_request_context():
+        return "-"
+    if "request_id" not in g:
+        sent = request.headers.get("X-Request-Id", "")
+        g.request_id = sent if _REQUEST_ID.match(sent) else uuid.uuid4().hex
+    return g.request_id
+
+
+def language() -> str:
+    """'en' or 'zh'. Werkzeug treats '_' and '-' alike, so HTTP_BLUEKING_LANGUAGE matches both."""
+    if not has_request_context():
+        return current_app.config["DEFAULT_LANGUAGE"]
+    chosen = request.headers.get("HTTP_BLUEKING_LANGUAGE")
+    if chosen is not None:
+        return "en" if chosen.strip().lower() == "en" else "zh"
+    best = request.accept_languages.best_match(["en", "zh"])
+    return best or current_app.config["DEFAULT_LANGUAGE"]
+
+
+def operator() -> str:
+    name = request.headers.get("BK_User", "").strip() or "anonymous"
+    if len(name) > 256:
+        from .errors import invalid
+
+        raise invalid("BK_User")
+    return name
+
+
+def header_supplier_account() -> str:
+    return request.headers.get("HTTP_BLUEKING_SUPPLIER_ID", "").strip() or "0"

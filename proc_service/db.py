@@ -1,0 +1,94 @@
+"""Engine per app, one Session per request, and the SQLite settings the contract asks for (§9)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from .query import sqlite_regexp
+
+
+def make_engine(url: str, pool_size: int = 5, busy_timeout_ms: int = 10000) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            pool_timeout=10,
+            # Fail fast when the server is down: the client gets a 503, not a hung request.
+            connect_args={"connect_timeout": 5},
+        )
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control away from pysqlite so that BEGIN is ours to issue.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+        # $regex on SQLite runs RE2 (linear time), replacing SQLAlchemy's default Python re.
+        dbapi_connection.create_function("regexp", 2, sqlite_regexp, deterministic=True)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A writer takes the write lock up front (and waits for it under busy_timeout); a
+        # deferred transaction that upgrades late fails at once with "database is locked".
+        conn.exec_driver_sql(
+            "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN"
+        )
+
+    return engine
+
+
+def init_app(app: Flask) -> None:
+    cfg = app.config
+    engine = make_engine(cfg["DATABASE_URL"], cfg["DB_POOL_SIZE"], cfg["DB_BUSY_TIMEOUT_MS"])
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def engine() -> Engine:
+    return current_app.extensions["db_engine"]
+
+
+def session() -> Session:
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db_sessionmaker"]()
+    return g.db_session
+
+
+@contextmanager
+def write(sess: Session):
+    """A write transaction: commits on success, rolls back on any error."""
+    with sess.begin():
+        # Options apply when the session procures its connection, before BEGIN is issued.
+        sess.connection(execution_options={"write": True})
+        yield sess
+
+
+@contextmanager
+def read(sess: Session, snapshot: bool = False):
+    """A read transaction; ``snapshot`` makes several statements see one state of the data
+    (a page and its count). SQLite's WAL transactions already do."""
+    with sess.begin():
+        if snapshot and sess.get_bind().dialect.name == "postgresql":
+            sess.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield sess

@@ -1,0 +1,196 @@
+"""SQLAlchemy 2.0 typed models. Column types of process attributes come from attributes.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    TypeDecorator,
+    and_,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
+
+from .attributes import ATTRIBUTES, BY_ID, LONGCHAR_MAX, SINGLECHAR_MAX, UNIQUE_RULES
+
+# Integer on SQLite so that the key is the rowid (AUTOINCREMENT needs exactly INTEGER).
+ID = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out; SQLite stores them naive (its text sorts correctly)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+        }
+    )
+
+
+def attr_column(attr_id: str):
+    """The column for one process attribute, typed from the attribute table."""
+    attr = BY_ID[attr_id]
+    if attr.id == "bk_biz_id":
+        return mapped_column(BigInteger, nullable=False)
+    kind = attr.type
+    if kind in ("singlechar", "longchar"):
+        length = SINGLECHAR_MAX if kind == "singlechar" else LONGCHAR_MAX
+        return mapped_column(String(length), nullable=False, default="")
+    if kind == "int":
+        return mapped_column(Integer, nullable=True)
+    if kind == "bool":
+        return mapped_column(Boolean, nullable=False, default=False)
+    if kind == "enum":
+        return mapped_column(String(8), nullable=True, default=attr.default)
+    raise ValueError(f"no column type for {attr.id} ({kind})")
+
+
+class Process(Base):
+    __tablename__ = "processes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    bk_process_id: Mapped[int] = mapped_column(ID, Identity(), primary_key=True)
+    bk_supplier_account: Mapped[str] = mapped_column(String(64))
+    bk_biz_id: Mapped[int] = attr_column("bk_biz_id")
+    bk_process_name: Mapped[str] = attr_column("bk_process_name")
+    description: Mapped[str] = attr_column("description")
+    bind_ip: Mapped[str | None] = attr_column("bind_ip")
+    port: Mapped[str] = attr_column("port")
+    protocol: Mapped[str | None] = attr_column("protocol")
+    bk_func_id: Mapped[str] = attr_column("bk_func_id")
+    bk_func_name: Mapped[str] = attr_column("bk_func_name")
+    work_path: Mapped[str] = attr_column("work_path")
+    user: Mapped[str] = attr_column("user")
+    proc_num: Mapped[int | None] = attr_column("proc_num")
+    priority: Mapped[int | None] = attr_column("priority")
+    timeout: Mapped[int | None] = attr_column("timeout")
+    start_cmd: Mapped[str] = attr_column("start_cmd")
+    stop_cmd: Mapped[str] = attr_column("stop_cmd")
+    restart_cmd: Mapped[str] = attr_column("restart_cmd")
+    face_stop_cmd: Mapped[str] = attr_column("face_stop_cmd")
+    reload_cmd: Mapped[str] = attr_column("reload_cmd")
+    pid_file: Mapped[str] = attr_column("pid_file")
+    auto_start: Mapped[bool] = attr_column("auto_start")
+    auto_time_gap: Mapped[int | None] = attr_column("auto_time_gap")
+    bk_start_param_regex: Mapped[str] = attr_column("bk_start_param_regex")
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+_missing = {a.id for a in ATTRIBUTES} - set(Process.__table__.columns.keys())
+if _missing:  # the attribute table and the model must never drift apart
+    raise RuntimeError(f"Process model lacks attribute columns: {sorted(_missing)}")
+
+
+class index_key(FunctionElement):
+    """A unique-index key for a long text column.
+
+    PostgreSQL caps a btree entry at about 2.7 kB, less than a 2000-character longchar can take
+    in UTF-8, so it indexes md5(column); SQLite has no such cap and indexes the column itself.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(index_key)
+def _index_key_plain(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(index_key, "postgresql")
+def _index_key_md5(element, compiler, **kw):
+    return f"md5({compiler.process(element.clauses, **kw)})"
+
+
+def _unique_indexes() -> None:
+    """One unique index per rule of attributes.UNIQUE_RULES, scoped to account and business."""
+    cols = Process.__table__.c
+    for rule, attr_ids, when_not_empty in UNIQUE_RULES:
+        keys = [index_key(cols[a]) if BY_ID[a].type == "longchar" else cols[a] for a in attr_ids]
+        where = and_(*(cols[a] != "" for a in attr_ids)) if when_not_empty else None
+        Index(
+            f"uq_processes_{rule}",
+            cols.bk_supplier_account,
+            cols.bk_biz_id,
+            *keys,
+            unique=True,
+            postgresql_where=where,
+            sqlite_where=where,
+        )
+
+
+_unique_indexes()
+# Default paging order within a business; the name index above covers name sorts and filters.
+Index("ix_processes_scope", Process.bk_supplier_account, Process.bk_biz_id, Process.bk_process_id)
+
+
+class ProcessBinding(Base):
+    """A process bound to a module *name* of its business (contract §3, §9)."""
+
+    __tablename__ = "process_bindings"
+
+    bk_process_id: Mapped[int] = mapped_column(
+        ID, ForeignKey("processes.bk_process_id", ondelete="CASCADE"), primary_key=True
+    )
+    bk_module_name: Mapped[str] = mapped_column(String(SINGLECHAR_MAX), primary_key=True)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_process_bindings_module", "bk_module_name"),)
+
+
+class AuditLog(Base):
+    """One row per changed object, written in the transaction of the change (contract §5)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_account_time", "bk_supplier_account", "op_time"),
+        Index("ix_audit_log_target", "bk_supplier_account", "op_target", "inst_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID, Identity(), primary_key=True)
+    bk_supplier_account: Mapped[str] = mapped_column(String(64))
+    bk_biz_id: Mapped[int | None] = mapped_column(BigInteger)
+    op_type: Mapped[int] = mapped_column(SmallInteger)
+    op_target: Mapped[str] = mapped_column(String(32))
+    inst_id: Mapped[int] = mapped_column(BigInteger)
+    op_desc: Mapped[str] = mapped_column(String(512))
+    operator: Mapped[str] = mapped_column(String(256))
+    op_from: Mapped[str] = mapped_column(String(256))
+    op_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    request_id: Mapped[str] = mapped_column(String(128))
+    content: Mapped[dict] = mapped_column(JSON().with_variant(JSONB, "postgresql"))

@@ -1,0 +1,292 @@
+"""Marshmallow schemas: request bodies (validated) and responses (documented in OpenAPI).
+
+The process body schemas are generated from attributes.ATTRIBUTES. A field fails with a
+ValidationError whose message is the contract's error code; ``load`` picks the first failure in
+the contract's order (attributes in table order, then unknown keys) and raises it as an ApiError.
+"""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import RAISE, Schema, ValidationError, fields, missing
+
+from .attributes import ATTRIBUTES, SYSTEM_FIELDS, WRITABLE, Attribute
+from .errors import ApiError
+
+INT64_MAX = 2**63 - 1
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_PORT = r"(?:[1-9][0-9]{0,4})"
+_PORT_ITEM = re.compile(rf"({_PORT})(?:-({_PORT}))?")
+
+
+def fail(code: int) -> ValidationError:
+    return ValidationError(str(code))
+
+
+def to_int(value: object) -> int:
+    """A JSON integer or a string of decimal digits; anything else fails with 1199009."""
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value):
+        if len(value.lstrip("+-")) > 19:
+            raise fail(1199006)  # cannot fit in 64 bits: out of every range we have
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail(1199009)
+    if not -INT64_MAX - 1 <= value <= INT64_MAX:
+        raise fail(1199006)
+    return value
+
+
+def valid_port_list(text: str) -> bool:
+    for item in text.split(","):
+        match = _PORT_ITEM.fullmatch(item)
+        if not match:
+            return False
+        low = int(match.group(1))
+        high = int(match.group(2) or low)
+        if not (low <= high <= 65535):
+            return False
+    return True
+
+
+def coerce(attr: Attribute, value: object, *, strict: bool = True) -> object:
+    """Normalise one attribute value as §2 says, or fail with its code.
+
+    ``strict`` applies the write-only rules (ranges, enum options, the port grammar); search
+    conditions compare with the same normalisation but not those rules.
+    """
+    kind = attr.type
+    if kind in ("singlechar", "longchar"):
+        if attr.port and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise fail(1199007)
+        if strict and len(value) > attr.max_length:
+            raise fail(1199015)
+        if strict and attr.port and value and not valid_port_list(value):
+            raise fail(1199016)
+        return value
+    if kind == "int":
+        value = to_int(value)
+        if strict and not (attr.minimum <= value <= attr.maximum):
+            raise fail(1199006)
+        return value
+    if kind == "enum":
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise fail(1199007)
+        if strict and value not in {o.code for o in attr.options}:
+            raise fail(1199006)
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise fail(1199025)
+        return value
+    raise AssertionError(f"unknown attribute type {kind}")
+
+
+_OPENAPI_TYPES = {
+    "singlechar": fields.String,
+    "longchar": fields.String,
+    "int": fields.Integer,
+    "enum": fields.String,
+    "bool": fields.Boolean,
+}
+
+
+def _openapi(attr: Attribute) -> dict:
+    doc: dict = {"description": f"{attr.en} ({attr.zh})"}
+    if attr.max_length:
+        doc["maxLength"] = attr.max_length
+    if attr.type == "int" and attr.minimum is not None:
+        doc.update(minimum=attr.minimum, maximum=attr.maximum)
+    if attr.options:
+        doc["enum"] = [o.code for o in attr.options]
+        doc["description"] += ": " + ", ".join(f"{o.code} {o.en}" for o in attr.options)
+    if attr.port:
+        doc["example"] = "8080-8089,8199"
+    if attr.default is not None:
+        doc["default"] = attr.default
+    return doc
+
+
+def attribute_field(attr: Attribute, *, create: bool, batch: bool = False) -> fields.Field:
+    """A marshmallow field for one process attribute, typed for OpenAPI from the table."""
+    base = _OPENAPI_TYPES[attr.type]
+
+    class AttributeField(base):
+        def deserialize(self, value, attr_name=None, data=None, **kwargs):
+            if value is missing:
+                self._validate_missing(value)
+                return self.load_default
+            if batch and not attr.batch_writable:
+                raise fail(1199006)
+            if value is None or (attr.required and value == ""):
+                if attr.required:
+                    raise fail(1199010)
+                return attr.empty
+            return coerce(attr, value)
+
+    return AttributeField(
+        required=create and attr.required,
+        # create fills every absent attribute with its empty value (§2)
+        load_default=attr.empty if create and not attr.required else missing,
+        allow_none=not attr.required,
+        metadata=_openapi(attr),
+        error_messages={"required": "1199010"},
+    )
+
+
+def _process_body_schema(name: str, *, create: bool, batch: bool = False) -> type[Schema]:
+    declared: dict = {}
+    if batch:
+        # Parsed by services.process.parse_ids; declared here for the OpenAPI document.
+        declared["bk_process_id"] = fields.Raw(
+            metadata={
+                "description": 'ids to update: "44,45,46", 44 or [44, 45]',
+                "example": "44,45,46",
+            },
+        )
+    for attr in WRITABLE:
+        declared[attr.id] = attribute_field(attr, create=create, batch=batch)
+    schema = Schema.from_dict(declared, name=name)
+    schema.Meta.unknown = RAISE
+    return schema
+
+
+ProcessCreateSchema = _process_body_schema("ProcessCreate", create=True)
+ProcessUpdateSchema = _process_body_schema("ProcessUpdate", create=False)
+ProcessBatchUpdateSchema = _process_body_schema("ProcessBatchUpdate", create=False, batch=True)
+
+
+def load(schema: Schema, data: dict, ignore: tuple[str, ...] = ("bk_biz_id",)) -> dict:
+    """Validate ``data`` with ``schema`` and return the normalised values, or raise the first
+    failure in contract order: declared fields in order, then unknown keys as sent."""
+    data = {k: v for k, v in data.items() if k not in ignore}
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        field, code = _first_error(exc.messages, schema, data)
+        raise ApiError(code, field) from None
+
+
+def _first_error(errors: dict, schema: Schema | None, data: object, prefix: str = ""):
+    declared = list(schema.fields) if schema else []
+    sent = list(data) if isinstance(data, dict) else []
+    for name in [*declared, *sent, *errors]:
+        if name not in errors:
+            continue
+        found = errors[name]
+        if isinstance(found, dict) and "_schema" in found:  # a nested object of the wrong type
+            return f"{prefix}{name}", 1199006
+        if isinstance(found, dict) and not all(isinstance(k, int) for k in found):
+            field = schema.fields.get(name) if schema else None
+            nested = getattr(field, "schema", None)
+            return _first_error(found, nested, data.get(name), f"{prefix}{name}.")
+        while isinstance(found, (dict, list)):  # a list's errors are keyed by item index
+            found = next(iter(found.values())) if isinstance(found, dict) else found[0]
+        code = int(found) if str(found).isdigit() else 1199011  # marshmallow: "Unknown field."
+        return f"{prefix}{name}", code
+    raise AssertionError(f"no error to report in {errors!r}")
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+class IntegerText(fields.Integer):
+    """An integer that may come as a string of digits (page.start, page.limit)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return to_int(value)
+
+
+def _invalid(*keys: str) -> dict:
+    return dict.fromkeys(keys, "1199006")
+
+
+class PageSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    start = IntegerText(load_default=0, metadata={"minimum": 0, "description": "offset"})
+    limit = IntegerText(
+        load_default=0,
+        metadata={"minimum": 0, "maximum": 200, "description": "page size; absent or 0: 200"},
+    )
+    sort = fields.String(
+        load_default="",
+        error_messages={"invalid": "1199007"},
+        metadata={"description": "comma-separated fields, '-' prefix for descending"},
+    )
+
+
+class SearchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    condition = fields.Dict(
+        load_default=dict,
+        error_messages=_invalid("invalid"),
+        metadata={"description": "attribute -> value, or -> {$eq, $ne, $in, $nin, $gt, ...}"},
+    )
+    fields_ = fields.List(
+        fields.String(error_messages=_invalid("invalid")),
+        data_key="fields",
+        attribute="fields",
+        load_default=list,
+        error_messages=_invalid("invalid"),
+    )
+    page = fields.Nested(
+        PageSchema,
+        load_default=lambda: PageSchema().load({}),
+        error_messages=_invalid("type", "null"),
+    )
+
+
+# --- responses (documentation) ---------------------------------------------------------------
+
+
+class EnvelopeSchema(Schema):
+    result = fields.Boolean(required=True)
+    bk_error_code = fields.Integer(required=True)
+    bk_error_msg = fields.String(required=True)
+    data = fields.Raw(allow_none=True)
+
+
+ProcessSchema = Schema.from_dict(
+    {
+        **{a.id: _OPENAPI_TYPES[a.type](allow_none=True, metadata=_openapi(a)) for a in ATTRIBUTES},
+        "bk_process_id": fields.Integer(),
+        "bk_supplier_account": fields.String(),
+        "create_time": fields.DateTime(),
+        "last_time": fields.DateTime(),
+    },
+    name="Process",
+)
+assert set(SYSTEM_FIELDS) <= set(ProcessSchema._declared_fields)
+
+
+class CreatedSchema(EnvelopeSchema):
+    data = fields.Dict(metadata={"example": {"bk_process_id": 1}})
+
+
+class SearchResultSchema(EnvelopeSchema):
+    class Data(Schema):
+        count = fields.Integer()
+        info = fields.List(fields.Nested(ProcessSchema))
+
+    data = fields.Nested(Data)
+
+
+class DetailSchema(EnvelopeSchema):
+    class Row(Schema):
+        bk_property_id = fields.String()
+        bk_property_name = fields.String()
+        bk_property_value = fields.Raw(allow_none=True)
+
+    data = fields.List(fields.Nested(Row))
+
+
+class SuccessSchema(EnvelopeSchema):
+    data = fields.String(metadata={"example": "success"})

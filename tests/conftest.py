@@ -1,0 +1,109 @@
+"""Fixtures: every app/client test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from PROC_TEST_POSTGRES_URL (default: the local server's `test` database, used
+only to create and drop a database of our own). Unreachable: the PostgreSQL tests skip, saying
+why, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from proc_service import create_app
+from proc_service.migrate import upgrade
+
+PG_ADMIN_URL = os.environ.get(
+    "PROC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+TABLES = ("process_bindings", "audit_log", "processes")
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _admin():
+    return psycopg.connect(_libpq(PG_ADMIN_URL), autocommit=True, connect_timeout=3)
+
+
+class PostgresDatabases:
+    """Creates throwaway databases on the server and drops every one of them at the end."""
+
+    def __init__(self):
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        name = f"proc_test_{uuid.uuid4().hex[:12]}"
+        with _admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with _admin() as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    try:
+        _admin().close()
+    except psycopg.Error as exc:
+        reason = f"PostgreSQL not reachable at {make_url(PG_ADMIN_URL)!r}: {exc}".strip()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI requires PostgreSQL. {reason}")
+        pytest.skip(f"skipping PostgreSQL tests: {reason}")
+    databases = PostgresDatabases()
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def pg_migrated(postgres) -> str:
+    url = postgres.create()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "proc.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_migrated")
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    return url
+
+
+@pytest.fixture
+def app(db_url):
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "LOG_LEVEL": "WARNING"})
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def backend(db_url) -> str:
+    return make_url(db_url).get_backend_name()

@@ -1,0 +1,79 @@
+"""Small helpers the test modules share."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import create_engine, text
+
+BASE = "/api/v3/proc"
+EN = {"HTTP_BLUEKING_LANGUAGE": "en"}
+ZH = {"HTTP_BLUEKING_LANGUAGE": "zh"}
+
+
+def proc_url(account="0", biz=1, pid=None) -> str:
+    return f"{BASE}/{account}/{biz}" + (f"/{pid}" if pid is not None else "")
+
+
+def search_url(account="0", biz=1) -> str:
+    return f"{BASE}/search/{account}/{biz}"
+
+
+def ok(resp, status=200):
+    """The success envelope; returns its data."""
+    body = resp.get_json()
+    assert resp.status_code == status, body
+    assert body["result"] is True and body["bk_error_code"] == 0, body
+    return body["data"]
+
+
+def err(resp, status: int, code: int, field: str | None = None) -> str:
+    """The error envelope with this status and code, naming ``field``; returns the message."""
+    body = resp.get_json()
+    assert resp.status_code == status, body
+    assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert body["result"] is False and body["bk_error_code"] == code, body
+    assert body["data"] is None
+    if field is not None:
+        assert field in body["bk_error_msg"], body
+    return body["bk_error_msg"]
+
+
+def create(client, account="0", biz=1, **attrs) -> int:
+    body = {"bk_process_name": "nginx", "bk_func_name": "nginx", **attrs}
+    return ok(client.post(proc_url(account, biz), json=body))["bk_process_id"]
+
+
+def search(client, body=None, account="0", biz=1, headers=None):
+    return client.post(search_url(account, biz), json=body or {}, headers=headers)
+
+
+def detail(client, pid, account="0", biz=1) -> dict:
+    rows = ok(client.get(proc_url(account, biz, pid), headers=EN))
+    return {row["bk_property_id"]: row["bk_property_value"] for row in rows}
+
+
+def snapshot(db_url: str) -> list[tuple]:
+    """Every process row and audit row, read straight from the database."""
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            processes = conn.execute(text("SELECT * FROM processes ORDER BY bk_process_id")).all()
+            audit = conn.execute(text("SELECT id FROM audit_log ORDER BY id")).all()
+        return [tuple(r) for r in processes] + [("audit", *r) for r in audit]
+    finally:
+        engine.dispose()
+
+
+def audit_rows(db_url: str) -> list[dict]:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT * FROM audit_log ORDER BY id")).mappings().all()
+        out = [dict(r) for r in rows]
+        for row in out:  # SQLite hands JSON back as text through a plain SELECT
+            if isinstance(row["content"], str):
+                row["content"] = json.loads(row["content"])
+        return out
+    finally:
+        engine.dispose()
