@@ -1,0 +1,57 @@
+"""Service endpoints outside /api/v3 (contract §7)."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, text
+
+from proc_service import create_app
+
+
+def test_health_and_ready(client):
+    assert client.get("/healthz").get_json()["data"] == "ok"
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["data"] == "ready"
+
+
+def test_not_ready_when_not_migrated(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'blank.sqlite3'}"})
+    resp = app.test_client().get("/readyz")
+    assert resp.status_code == 503 and resp.get_json()["result"] is False
+    # Liveness does not depend on the database.
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_not_ready_when_behind_head(db_url):
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    engine.dispose()
+    app = create_app({"DATABASE_URL": db_url})
+    assert app.test_client().get("/readyz").status_code == 503
+
+
+def test_openapi_documents_the_process_endpoints(client):
+    spec = client.get("/openapi.json").get_json()
+    paths = spec["paths"]
+    assert set(paths["/api/v3/proc/{bk_supplier_account}/{bk_biz_id}"]) >= {"post", "put"}
+    assert set(paths["/api/v3/proc/{bk_supplier_account}/{bk_biz_id}/{bk_process_id}"]) >= {
+        "get",
+        "put",
+        "delete",
+    }
+    assert "post" in paths["/api/v3/proc/search/{bk_supplier_account}/{bk_biz_id}"]
+    create = spec["components"]["schemas"]["ProcessCreate"]
+    # Generated from the attribute table: limits and options come through.
+    assert create["properties"]["bk_process_name"]["maxLength"] == 256
+    assert create["properties"]["work_path"]["maxLength"] == 2000
+    assert create["properties"]["bind_ip"]["enum"] == ["1", "2", "3", "4"]
+    assert create["properties"]["proc_num"]["maximum"] == 10000
+    assert set(create["required"]) == {"bk_process_name", "bk_func_name"}
+    assert client.get("/docs").status_code == 200
+
+
+def test_metrics_count_requests(client):
+    client.post("/api/v3/proc/search/0/1", json={})
+    text_ = client.get("/metrics").get_data(as_text=True)
+    assert "proc_service_requests_total" in text_
+    assert 'endpoint="process.search_process"' in text_

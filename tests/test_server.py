@@ -1,0 +1,124 @@
+"""A real gunicorn process, started as the README starts it: headers with underscores reach the
+app, migrations run on start, metrics add up across workers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from .helpers import audit_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(db_url):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PROC_DATABASE_URL": db_url,
+        "PROC_BIND": f"127.0.0.1:{port}",
+        "PROC_WORKERS": "2",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop("GUNICORN_CMD_ARGS", None)
+    proc = subprocess.Popen(
+        [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"gunicorn did not become ready: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_underscore_headers_reach_the_app(server, db_url):
+    headers = {"BK_User": "alice", "HTTP_BLUEKING_LANGUAGE": "en", "X-Request-Id": "req-42"}
+    body = {"bk_process_name": "nginx", "bk_func_name": "nginx", "port": 80}
+    created = requests.post(f"{server}/api/v3/proc/0/7", json=body, headers=headers, timeout=5)
+    assert created.status_code == 200
+    assert created.headers["X-Request-Id"] == "req-42"
+
+    # Language header honoured: the English message, not bk-cmdb's Chinese default.
+    refused = requests.post(f"{server}/api/v3/proc/0/7", json=body, headers=headers, timeout=5)
+    assert refused.status_code == 409
+    assert refused.json()["bk_error_msg"] == (
+        "duplicated instances exist, bk_process_name duplicated"
+    )
+    chinese = requests.post(f"{server}/api/v3/proc/0/7", json=body, timeout=5)
+    assert chinese.json()["bk_error_msg"] == "数据唯一性校验失败， bk_process_name 重复"
+
+    # Operator header honoured, in either spelling.
+    pid = created.json()["data"]["bk_process_id"]
+    requests.put(
+        f"{server}/api/v3/proc/0/7/{pid}",
+        json={"user": "cc"},
+        headers={"BK-User": "bob"},
+        timeout=5,
+    )
+    assert [row["operator"] for row in audit_rows(db_url)] == ["alice", "bob"]
+    assert audit_rows(db_url)[0]["request_id"] == "req-42"
+
+
+@pytest.mark.slow
+def test_seed_examples_and_metrics_over_http(server):
+    seed = {
+        "bk_process_name": "nginx",
+        "port": 80,
+        "bind_ip": "1",
+        "protocol": "1",
+        "bk_func_name": "nginx",
+        "work_path": "/data/cc/running",
+        "user": "cc",
+    }
+    created = requests.post(f"{server}/api/v3/proc/0/12233", json=seed, timeout=5).json()
+    assert created["result"] is True
+    query = {
+        "page": {"start": 0, "limit": 10, "sort": "bk_process_name"},
+        "fields": ["bk_process_id", "bk_process_name"],
+        "condition": {"bk_biz_id": "12233", "bk_process_name": "nginx"},
+    }
+    found = requests.post(f"{server}/api/v3/proc/search/0/12233", json=query, timeout=5).json()
+    assert found["data"]["info"] == [
+        {"bk_process_id": created["data"]["bk_process_id"], "bk_process_name": "nginx"}
+    ]
+    for _ in range(6):  # spread over both workers
+        requests.post(f"{server}/api/v3/proc/search/0/12233", json=query, timeout=5)
+
+    metrics = requests.get(f"{server}/metrics", timeout=5).text
+    searches = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("proc_service_requests_total{")
+        and 'endpoint="process.search_process"' in line
+    ]
+    assert searches and float(searches[0].rsplit(" ", 1)[1]) == 7.0
