@@ -162,9 +162,10 @@ def _timestamp(value: object) -> datetime:
         raise ValidationError("1199006")
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        # naive means UTC; an offset near year 1 or 9999 can leave datetime's range
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         raise ValidationError("1199006") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _equals(column, value) -> ColumnElement:
@@ -177,6 +178,8 @@ def _filters(key: str, value: object, dialect: str) -> list[ColumnElement]:
         if key == "bk_process_name":
             if not isinstance(value, str):
                 raise ApiError(1199007, key)
+            if "\x00" in value:
+                raise ApiError(1199006, key)
             return [contains(Process.bk_process_name, value)]
         return [_equals(column, _normalise(key, value))]
 
@@ -219,10 +222,10 @@ def _regex(key: str, pattern: object) -> ColumnElement:
     if attr is None or attr.type not in ("singlechar", "longchar", "enum"):
         raise ApiError(1199006, key)  # only text matches a pattern
     if not isinstance(pattern, str):
-        raise ApiError(1199007, key)
+        raise ApiError(1199006, key)  # a malformed operand (§3)
     if len(pattern) > REGEX_LIMIT:
         raise ApiError(1199035, f"{key} $regex", REGEX_LIMIT)
-    if any(token in pattern for token in _NOT_PORTABLE):
+    if "\x00" in pattern or any(token in pattern for token in _NOT_PORTABLE):
         raise ApiError(1199006, key)
     try:
         compile_regex(pattern)
@@ -242,6 +245,8 @@ def _module_filter(value: object) -> ColumnElement:
         if not all(isinstance(n, str) for n in names):
             raise ApiError(1199007, "bk_module_name")
     else:
+        raise ApiError(1199006, "bk_module_name")
+    if any("\x00" in n for n in names):
         raise ApiError(1199006, "bk_module_name")
     bound = select(ProcessBinding.bk_process_id).where(ProcessBinding.bk_module_name.in_(names))
     return Process.bk_process_id.in_(bound)

@@ -61,6 +61,8 @@ def coerce(attr: Attribute, value: object, *, strict: bool = True) -> object:
             value = str(value)
         if not isinstance(value, str):
             raise fail(1199007)
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it on both databases
+            raise fail(1199006)
         if strict and len(value) > attr.max_length:
             raise fail(1199015)
         if strict and attr.port and value and not valid_port_list(value):
@@ -76,6 +78,8 @@ def coerce(attr: Attribute, value: object, *, strict: bool = True) -> object:
             value = str(value)
         if not isinstance(value, str):
             raise fail(1199007)
+        if "\x00" in value:
+            raise fail(1199006)
         if strict and value not in {o.code for o in attr.options}:
             raise fail(1199006)
         return value
@@ -209,9 +213,15 @@ class PageSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    start = IntegerText(load_default=0, metadata={"minimum": 0, "description": "offset"})
+    # null is "not an integer" (1199009), as any other non-integer start or limit (§3)
+    start = IntegerText(
+        load_default=0,
+        error_messages={"null": "1199009"},
+        metadata={"minimum": 0, "description": "offset"},
+    )
     limit = IntegerText(
         load_default=0,
+        error_messages={"null": "1199009"},
         metadata={"minimum": 0, "maximum": 200, "description": "page size; absent or 0: 200"},
     )
     sort = fields.String(

@@ -46,6 +46,10 @@ def json_body() -> dict:
         raise ApiError(1199000) from None
     if not isinstance(body, dict):
         raise ApiError(1199000)
+    try:  # "\ud800" parses as a lone surrogate, which no database or response can encode
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(1199000) from None
     return body
 
 
