@@ -38,29 +38,22 @@ CATALOGUE: dict[int, tuple[int, str, str]] = {
     9900403: (403, "no permission", "没有权限"),
 }
 
-# Database unavailable (503), one code per operation, as bk-cmdb numbers them; views are named
-# after the contract's API names, which pick the operation.
-DB_OPERATION_BY_VIEW = {
-    "get_process_detail": "detail",
-    "bind_process_module": "bind",
-    "delete_process_module_binding": "unbind",
-    "get_process_bind_module": "list_bindings",
-    "update_process": "update",
-    "batch_update_process": "update",
-    "search_process": "search",
-    "delete_process": "delete",
-    "create_process": "create",
-}
-DB_UNAVAILABLE: dict[str, tuple[int, str, str]] = {
-    "detail": (1108001, "query process detail", "查询进程详情"),
-    "bind": (1108002, "bind", "绑定进程到模块"),
-    "unbind": (1108003, "unbind", "解绑进程模块"),
-    "list_bindings": (1108004, "list bindings", "获取进程绑定模块"),
-    "update": (1108005, "update", "更新进程"),
-    "search": (1108006, "search", "查询进程"),
-    "delete": (1108007, "delete", "删除进程"),
-    "create": (1108008, "create", "创建进程"),
-}
+# Database unavailable: 503 with one code per operation, as bk-cmdb numbers them. Views are
+# named after the contract's API names, which pick the code.
+_DB_OPERATIONS = (
+    (1108001, ("get_process_detail",), "query process detail", "查询进程详情"),
+    (1108002, ("bind_process_module",), "bind", "绑定进程到模块"),
+    (1108003, ("delete_process_module_binding",), "unbind", "解绑进程模块"),
+    (1108004, ("get_process_bind_module",), "list bindings", "获取进程绑定模块"),
+    (1108005, ("update_process", "batch_update_process"), "update", "更新进程"),
+    (1108006, ("search_process",), "search", "查询进程"),
+    (1108007, ("delete_process",), "delete", "删除进程"),
+    (1108008, ("create_process",), "create", "创建进程"),
+)
+for _code, _views, _en, _zh in _DB_OPERATIONS:
+    CATALOGUE[_code] = (503, f"database unavailable while: {_en}", f"数据库不可用: {_zh}")
+DB_UNAVAILABLE_BY_VIEW = {view: code for code, views, _, _ in _DB_OPERATIONS for view in views}
+DB_UNAVAILABLE_DEFAULT = 1108006
 
 
 class ApiError(Exception):
@@ -76,18 +69,6 @@ class ApiError(Exception):
         _, en, zh = CATALOGUE[self.code]
         template = en if lang == "en" else zh
         return template % self.args_ if "%" in template else template
-
-
-class DatabaseUnavailable(ApiError):
-    def __init__(self, operation: str):
-        code, self.en, self.zh = DB_UNAVAILABLE[operation]
-        Exception.__init__(self, code)
-        self.code, self.args_, self.status = code, (), 503
-
-    def message(self, lang: str) -> str:
-        return (
-            f"database unavailable while: {self.en}" if lang == "en" else f"数据库不可用: {self.zh}"
-        )
 
 
 def invalid(field: str) -> ApiError:
@@ -135,6 +116,8 @@ def register(app: Flask) -> None:
         if is_connection_error(exc):
             log.error("database unavailable: %s", type(exc).__name__)
             view = (request.endpoint or "").rpartition(".")[2]
-            return error_response(DatabaseUnavailable(DB_OPERATION_BY_VIEW.get(view, "search")))
+            return error_response(
+                ApiError(DB_UNAVAILABLE_BY_VIEW.get(view, DB_UNAVAILABLE_DEFAULT))
+            )
         log.exception("unhandled error")
         return error_response(ApiError(1199999, context.request_id()))

@@ -52,10 +52,7 @@ def create(sess: Session, scope: Scope, actor: Actor, body: dict) -> int:
     with _writing(sess):
         sess.add(process)
         sess.flush()
-        audit.record(
-            sess, scope, actor, op_type=audit.CREATE, target="process",
-            inst_id=process.bk_process_id, desc="create process", pre={}, cur=to_dict(process),
-        )  # fmt: skip
+        _audit(sess, scope, actor, audit.CREATE, process.bk_process_id, {}, to_dict(process))
     return process.bk_process_id
 
 
@@ -126,10 +123,7 @@ def delete(sess: Session, scope: Scope, actor: Actor, process_id: int) -> None:
         pre = to_dict(process) | {"bk_module_names": names}
         sess.execute(sql_delete(ProcessBinding).where(bound))
         sess.delete(process)
-        audit.record(
-            sess, scope, actor, op_type=audit.DELETE, target="process",
-            inst_id=process_id, desc="delete process", pre=pre, cur={},
-        )  # fmt: skip
+        _audit(sess, scope, actor, audit.DELETE, process_id, pre, {})
 
 
 def parse_ids(raw: object) -> list[int]:
@@ -175,10 +169,22 @@ def _change(sess: Session, scope: Scope, actor: Actor, process: Process, values:
     # last_time moves on every update, even two within one clock tick.
     process.last_time = max(datetime.now(UTC), process.last_time + timedelta(microseconds=1))
     sess.flush()
+    _audit(sess, scope, actor, audit.UPDATE, process.bk_process_id, pre, to_dict(process))
+
+
+def _audit(sess, scope, actor, op_type: int, process_id: int, pre: dict, cur: dict) -> None:
+    verb = {audit.CREATE: "create", audit.UPDATE: "update", audit.DELETE: "delete"}[op_type]
     audit.record(
-        sess, scope, actor, op_type=audit.UPDATE, target="process",
-        inst_id=process.bk_process_id, desc="update process", pre=pre, cur=to_dict(process),
-    )  # fmt: skip
+        sess,
+        scope,
+        actor,
+        op_type=op_type,
+        target="process",
+        inst_id=process_id,
+        desc=f"{verb} process",
+        pre=pre,
+        cur=cur,
+    )
 
 
 @contextmanager
