@@ -24,10 +24,16 @@ def test_not_ready_when_not_migrated(tmp_path):
 def test_not_ready_when_behind_head(db_url):
     engine = create_engine(db_url)
     with engine.begin() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
-    engine.dispose()
-    app = create_app({"DATABASE_URL": db_url})
-    assert app.test_client().get("/readyz").status_code == 503
+    try:
+        app = create_app({"DATABASE_URL": db_url})
+        assert app.test_client().get("/readyz").status_code == 503
+        app.extensions["db_engine"].dispose()
+    finally:  # the PostgreSQL database is shared by the session's tests
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+        engine.dispose()
 
 
 def test_openapi_documents_the_process_endpoints(client):
