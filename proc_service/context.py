@@ -28,8 +28,14 @@ def language() -> str:
     chosen = request.headers.get("HTTP_BLUEKING_LANGUAGE")
     if chosen is not None:
         return "en" if chosen.strip().lower() == "en" else "zh"
-    best = request.accept_languages.best_match(["en", "zh"])
-    return best or current_app.config["DEFAULT_LANGUAGE"]
+    # The client's most preferred language that is English or Chinese (any region: "zh-CN"
+    # counts as "zh"). Werkzeug's best_match would prefer an exact "en" at q=0.8 to "zh-CN" at
+    # q=0.9, so match primary subtags in the client's order of preference ourselves.
+    for value, quality in request.accept_languages:  # sorted by quality, highest first
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in ("en", "zh"):
+            return primary
+    return current_app.config["DEFAULT_LANGUAGE"]
 
 
 def operator() -> str:
