@@ -7,6 +7,7 @@ value is a bound parameter. Anything else is refused with the contract's code.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -33,6 +34,9 @@ _RE2_OPTIONS.log_errors = False
 # Escapes and groups whose meaning differs between RE2 and PostgreSQL's regex engine; refusing
 # them keeps $regex answering alike on SQLite (RE2) and PostgreSQL (~).
 _NOT_PORTABLE = ("\\b", "\\B", "\\A", "\\z", "\\Z", "\\Q", "\\E", "\\C", "\\p", "\\P", "(?")
+
+
+_REPEAT_COUNT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
 
 
 @functools.lru_cache(maxsize=256)
@@ -226,6 +230,11 @@ def _regex(key: str, pattern: object) -> ColumnElement:
     if len(pattern) > REGEX_LIMIT:
         raise ApiError(1199035, f"{key} $regex", REGEX_LIMIT)
     if "\x00" in pattern or any(token in pattern for token in _NOT_PORTABLE):
+        raise ApiError(1199006, key)
+    # PostgreSQL allows at most 255 repetitions ({n,m}); RE2 allows 1000. Refuse what either
+    # would refuse, so that a pattern answers alike on both databases.
+    counts = (n for pair in _REPEAT_COUNT.findall(pattern) for n in pair if n)
+    if any(int(n) > 255 for n in counts):
         raise ApiError(1199006, key)
     try:
         compile_regex(pattern)

@@ -78,6 +78,8 @@ def coerce(attr: Attribute, value: object, *, strict: bool = True) -> object:
             value = str(value)
         if not isinstance(value, str):
             raise fail(1199007)
+        if value == "" and not attr.required:
+            return attr.empty  # bk-cmdb's clients send "" for "no choice", like null
         if "\x00" in value:
             raise fail(1199006)
         if strict and value not in {o.code for o in attr.options}:
@@ -226,7 +228,7 @@ class PageSchema(Schema):
     )
     sort = fields.String(
         load_default="",
-        error_messages={"invalid": "1199007"},
+        error_messages={"invalid": "1199007", "null": "1199007"},
         metadata={"description": "comma-separated fields, '-' prefix for descending"},
     )
 
@@ -237,7 +239,7 @@ class SearchSchema(Schema):
 
     condition = fields.Dict(
         load_default=dict,
-        error_messages=_invalid("invalid"),
+        error_messages=_invalid("invalid", "null"),
         metadata={"description": "attribute -> value, or -> {$eq, $ne, $in, $nin, $gt, ...}"},
     )
     fields_ = fields.List(
@@ -245,7 +247,7 @@ class SearchSchema(Schema):
         data_key="fields",
         attribute="fields",
         load_default=list,
-        error_messages=_invalid("invalid"),
+        error_messages=_invalid("invalid", "null"),
     )
     page = fields.Nested(
         PageSchema,

@@ -795,3 +795,16 @@ def test_wrong_method_is_405_in_the_envelope(client, db_url):
         for leak in LEAKS:
             assert leak.lower() not in resp.get_data(as_text=True).lower()
     assert snapshot(db_url) == before
+
+
+def test_empty_string_clears_an_optional_enum_like_null(client):
+    """bk-cmdb clients send "" for an enum with no choice; it means the same as null."""
+    pid = create(client, bind_ip="", protocol="2")
+    assert detail(client, pid)["bind_ip"] is None
+    ok(client.put(proc_url(pid=pid), json={"bind_ip": "3"}))
+    ok(client.put(proc_url(pid=pid), json={"bind_ip": "", "protocol": ""}))
+    values = detail(client, pid)
+    assert values["bind_ip"] is None
+    assert values["protocol"] == "1"  # protocol's empty value is its default
+    found = ok(search(client, {"condition": {"bind_ip": ""}, "fields": ["bk_process_id"]}))
+    assert found["info"] == [{"bk_process_id": pid}]
