@@ -156,9 +156,7 @@ def _process_body_schema(name: str, *, create: bool, batch: bool = False) -> typ
         )
     for attr in WRITABLE:
         declared[attr.id] = attribute_field(attr, create=create, batch=batch)
-    schema = Schema.from_dict(declared, name=name)
-    schema.Meta.unknown = RAISE
-    return schema
+    return Schema.from_dict(declared, name=name)  # unknown keys raise: marshmallow's default
 
 
 ProcessCreateSchema = _process_body_schema("ProcessCreate", create=True)
