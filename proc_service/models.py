@@ -24,10 +24,17 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 
-from .attributes import ATTRIBUTES, BY_ID, LONGCHAR_MAX, SINGLECHAR_MAX, UNIQUE_RULES
+from .attributes import ATTRIBUTES, BY_ID, SINGLECHAR_MAX, UNIQUE_RULES
 
 # Integer on SQLite so that the key is the rowid (AUTOINCREMENT needs exactly INTEGER).
 ID = BigInteger().with_variant(Integer, "sqlite")
+
+
+def Chars(length: int) -> String:
+    """A string column that sorts and compares by code point on both databases: SQLite's
+    BINARY does by default; PostgreSQL needs COLLATE "C" (a database's own collation may be
+    en_US or ICU), declared on the column so that its indexes serve sorts and ranges."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 class UTCDateTime(TypeDecorator):
@@ -67,14 +74,13 @@ def attr_column(attr_id: str):
         return mapped_column(BigInteger, nullable=False)
     kind = attr.type
     if kind in ("singlechar", "longchar"):
-        length = SINGLECHAR_MAX if kind == "singlechar" else LONGCHAR_MAX
-        return mapped_column(String(length), nullable=False, default="")
+        return mapped_column(Chars(attr.max_length), nullable=False, default="")
     if kind == "int":
         return mapped_column(Integer, nullable=True)
     if kind == "bool":
         return mapped_column(Boolean, nullable=False, default=False)
     if kind == "enum":
-        return mapped_column(String(8), nullable=True, default=attr.default)
+        return mapped_column(Chars(8), nullable=True, default=attr.default)
     raise ValueError(f"no column type for {attr.id} ({kind})")
 
 
@@ -83,7 +89,7 @@ class Process(Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     bk_process_id: Mapped[int] = mapped_column(ID, Identity(), primary_key=True)
-    bk_supplier_account: Mapped[str] = mapped_column(String(64))
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64))
     bk_biz_id: Mapped[int] = attr_column("bk_biz_id")
     bk_process_name: Mapped[str] = attr_column("bk_process_name")
     description: Mapped[str] = attr_column("description")

@@ -39,9 +39,17 @@ class PostgresDatabases:
         self.created: list[str] = []
 
     def create(self) -> str:
+        """A new database whose own collation is ICU's (where "a" < "B"), as production
+        databases often are, so that the tests prove order does not depend on it."""
         name = f"proc_test_{uuid.uuid4().hex[:12]}"
         with _admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            try:
+                conn.execute(
+                    f'CREATE DATABASE "{name}" TEMPLATE template0'
+                    " LOCALE_PROVIDER icu ICU_LOCALE 'und' LOCALE 'C.UTF-8'"
+                )
+            except psycopg.errors.FeatureNotSupported:  # a server built without ICU
+                conn.execute(f'CREATE DATABASE "{name}"')
         self.created.append(name)
         return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
@@ -90,6 +98,14 @@ def db_url(request, tmp_path) -> str:
     with psycopg.connect(_libpq(url), autocommit=True) as conn:
         conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request, tmp_path) -> str:
+    """A database of each kind with nothing in it, not even migrations."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    return request.getfixturevalue("postgres").create()
 
 
 @pytest.fixture

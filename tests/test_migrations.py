@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -11,12 +14,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from proc_service.migrate import alembic_config
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-    return request.getfixturevalue("postgres").create()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _tables(url: str) -> set[str]:
@@ -53,11 +51,8 @@ def test_check_notices_drift(empty_url):
         command.check(cfg)
 
 
-def test_serve_migrates_a_fresh_sqlite_file(tmp_path):
-    """app.py (flask run) and gunicorn.conf.py both migrate before serving."""
-    from proc_service.migrate import upgrade
-
-    path = tmp_path / "nested" / "dir" / "fresh.sqlite3"
-    upgrade(f"sqlite:///{path}")
-    assert {"processes", "alembic_version"} <= _tables(f"sqlite:///{path}")
-    shutil.rmtree(tmp_path / "nested")
+def test_flask_entry_point_migrates_before_serving(empty_url):
+    """`flask --app app run` imports app.py, which migrates the configured database first."""
+    env = {**os.environ, "PROC_DATABASE_URL": empty_url}
+    subprocess.run([sys.executable, "-c", "import app"], cwd=ROOT, env=env, check=True)
+    assert {"processes", "process_bindings", "audit_log", "alembic_version"} <= _tables(empty_url)

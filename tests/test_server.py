@@ -26,6 +26,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
+def db_url(empty_url):
+    """gunicorn gets an empty database: it has to migrate it before serving."""
+    return empty_url
+
+
+@pytest.fixture
 def server(db_url):
     port = _free_port()
     env = {

@@ -21,27 +21,29 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def Chars(length: int) -> sa.String:
+    """Code-point order on PostgreSQL too, whatever the database's collation (see models)."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 UTC_TIME = sa.DateTime(timezone=True)
-SINGLECHAR = ("bk_process_name", "description", "port", "bk_func_id", "bk_func_name", "user")
-LONGCHAR = (
-    "work_path", "start_cmd", "stop_cmd", "restart_cmd", "face_stop_cmd", "reload_cmd",
-    "pid_file", "bk_start_param_regex",
-)  # fmt: skip
 
 
 def _process_columns() -> list[sa.Column]:
     def text(name: str, length: int) -> sa.Column:
-        return sa.Column(name, sa.String(length), nullable=False)
+        return sa.Column(name, Chars(length), nullable=False)
 
     return [
         sa.Column("bk_process_id", ID, sa.Identity(always=False), nullable=False),
-        sa.Column("bk_supplier_account", sa.String(64), nullable=False),
+        sa.Column("bk_supplier_account", Chars(64), nullable=False),
         sa.Column("bk_biz_id", sa.BigInteger(), nullable=False),
         text("bk_process_name", 256),
         text("description", 256),
-        sa.Column("bind_ip", sa.String(8), nullable=True),
+        sa.Column("bind_ip", Chars(8), nullable=True),
         text("port", 256),
-        sa.Column("protocol", sa.String(8), nullable=True),
+        sa.Column("protocol", Chars(8), nullable=True),
         text("bk_func_id", 256),
         text("bk_func_name", 256),
         text("work_path", 2000),
