@@ -8,14 +8,25 @@ import time
 from flask import Flask, g, request
 from flask_smorest import Api
 
-from . import config, context, db, errors, logs, metrics
+from . import config, context, db, envelope, errors, logs, metrics
 from .migrate import head_revisions
 
 log = logging.getLogger(__name__)
 
 
+class _App(Flask):
+    def make_default_options_response(self):
+        """OPTIONS answers in the envelope too (§1): data and Allow list the route's methods."""
+        allow = super().make_default_options_response().allow
+        response = envelope.ok(sorted(allow))
+        response.allow.update(allow)
+        return response
+
+
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = _App(__name__)
+    # "/proc/0/1//7" is an unknown route (404 in the envelope), not an HTML redirect.
+    app.url_map.merge_slashes = False
     app.config.update(config.from_environment())
     app.config.update(
         API_TITLE="proc-service",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 
@@ -39,8 +40,13 @@ def language() -> str:
 
 
 def operator() -> str:
-    name = request.headers.get("BK_User", "").strip() or "anonymous"
-    if len(name) > 256:
+    name = request.headers.get("BK_User", "")
+    # WSGI hands header bytes over as Latin-1; clients send names in UTF-8 ("用户"). Bytes
+    # that are not UTF-8 are kept as they came.
+    with contextlib.suppress(UnicodeError):
+        name = name.encode("latin-1").decode("utf-8")
+    name = name.strip() or "anonymous"
+    if len(name) > 256 or "\x00" in name:  # characters, not bytes; no database stores NUL
         from .errors import invalid
 
         raise invalid("BK_User")

@@ -106,7 +106,9 @@ def register(app: Flask) -> None:
         if isinstance(exc, NotFound):
             return error_response(not_found("route"))
         if isinstance(exc, MethodNotAllowed):
-            return error_response(ApiError(1199003, "method", status=405))
+            response, status = error_response(ApiError(1199003, "method", status=405))
+            response.allow.update(exc.valid_methods or ())  # a 405 lists what is allowed
+            return response, status
         if exc.code and exc.code < 500:
             return error_response(ApiError(1199003, "request", status=exc.code))
         return _unexpected(exc)

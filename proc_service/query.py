@@ -13,7 +13,20 @@ from datetime import UTC, datetime
 
 import re2
 from marshmallow import ValidationError
-from sqlalchemy import ColumnElement, Select, String, and_, false, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -178,6 +191,10 @@ def _equals(column, value) -> ColumnElement:
 
 def _filters(key: str, value: object, dialect: str) -> list[ColumnElement]:
     column = _column(key, dialect)
+    if key in BY_ID and BY_ID[key].type == "int":
+        # A 32-bit column compared with any 64-bit operand: PostgreSQL would refuse to bind
+        # 2**40 as INTEGER; as BIGINT it is simply a value that no row holds.
+        column = type_coerce(column, BigInteger)
     if not isinstance(value, dict):
         if key == "bk_process_name":
             if not isinstance(value, str):
@@ -217,6 +234,8 @@ def _filters(key: str, value: object, dialect: str) -> list[ColumnElement]:
                 raise ApiError(1199006, key)
             else:
                 compare = {"$gt": "__gt__", "$gte": "__ge__", "$lt": "__lt__", "$lte": "__le__"}
+                if isinstance(normalised, bool):  # false < true, as both databases order them
+                    normalised = literal(normalised, Boolean())
                 found.append(getattr(column, compare[op])(normalised))
     return [and_(*found)] if found else []
 

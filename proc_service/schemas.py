@@ -27,9 +27,10 @@ def fail(code: int) -> ValidationError:
 def to_int(value: object) -> int:
     """A JSON integer or a string of decimal digits; anything else fails with 1199009."""
     if isinstance(value, str) and _INT_TEXT.fullmatch(value):
-        if len(value.lstrip("+-")) > 19:
+        digits = value.lstrip("+-").lstrip("0") or "0"  # "007" is 7, however many zeros
+        if len(digits) > 19:
             raise fail(1199006)  # cannot fit in 64 bits: out of every range we have
-        value = int(value)
+        value = -int(digits) if value.startswith("-") else int(digits)
     if isinstance(value, bool) or not isinstance(value, int):
         raise fail(1199009)
     if not -INT64_MAX - 1 <= value <= INT64_MAX:

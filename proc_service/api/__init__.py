@@ -13,7 +13,8 @@ from ..schemas import INT64_MAX
 from ..services import Actor, Scope
 
 _ACCOUNT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_POSITIVE_ID = re.compile(r"\+?[0-9]{1,19}")
+# Leading zeros are allowed ("007" is 7) and do not count towards the 19 digits of int64.
+_POSITIVE_ID = re.compile(r"\+?0*([0-9]{1,19})")
 ID_PARAMETERS = ("bk_biz_id", "bk_process_id", "bk_set_id", "bk_module_id")
 
 
@@ -26,9 +27,10 @@ def check_path(endpoint: str | None, values: dict | None) -> None:
             if not _ACCOUNT.fullmatch(raw):
                 raise invalid(name)
         elif name in ID_PARAMETERS:
-            if not _POSITIVE_ID.fullmatch(raw) or not 0 < int(raw) <= INT64_MAX:
+            match = _POSITIVE_ID.fullmatch(raw)
+            if not match or not 0 < int(match.group(1)) <= INT64_MAX:
                 raise invalid(name)
-            values[name] = int(raw)
+            values[name] = int(match.group(1))
         elif name == "bk_module_name" and not 1 <= len(raw) <= 256:
             raise invalid(name)
 
