@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from .query import sqlite_regexp
+from .regex import sqlite_regexp
 
 
 def make_engine(url: str, pool_size: int = 5, busy_timeout_ms: int = 10000) -> Engine:

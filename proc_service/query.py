@@ -6,12 +6,9 @@ value is a bound parameter. Anything else is refused with the contract's code.
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import re2
 from marshmallow import ValidationError
 from sqlalchemy import (
     BigInteger,
@@ -33,6 +30,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from .attributes import BY_ID, OUTPUT_FIELDS
 from .errors import ApiError
 from .models import Process, ProcessBinding
+from .regex import Refused, portable
 from .schemas import coerce, to_int
 
 PAGE_LIMIT = 200
@@ -41,28 +39,6 @@ REGEX_LIMIT = 256
 IGNORED_KEYS = ("bk_biz_id", "bk_supplier_account")
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
-
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
-# Escapes and groups whose meaning differs between RE2 and PostgreSQL's regex engine; refusing
-# them keeps $regex answering alike on SQLite (RE2) and PostgreSQL (~).
-_NOT_PORTABLE = ("\\b", "\\B", "\\A", "\\z", "\\Z", "\\Q", "\\E", "\\C", "\\p", "\\P", "(?")
-
-
-_REPEAT_COUNT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
-
-
-@functools.lru_cache(maxsize=256)
-def compile_regex(pattern: str):
-    """RE2 runs in time linear in the input: no pattern can make a search hang."""
-    return re2.compile(pattern, _RE2_OPTIONS)
-
-
-def sqlite_regexp(pattern: str, value: object) -> bool:
-    """The REGEXP function SQLite calls for ``column REGEXP pattern``."""
-    if value is None:
-        return False
-    return compile_regex(pattern).search(str(value)) is not None
 
 
 class contains(FunctionElement):
@@ -93,7 +69,7 @@ class Search:
     regex_fields: tuple[str, ...] = ()
 
 
-def build(account: str, biz_id: int, body: dict, dialect: str) -> Search:
+def build(account: str, biz_id: int, body: dict) -> Search:
     """``body`` has been through SearchSchema: condition is a dict, fields a list of str."""
     where = [Process.bk_supplier_account == account, Process.bk_biz_id == biz_id]
     regex_fields = []
@@ -103,7 +79,7 @@ def build(account: str, biz_id: int, body: dict, dialect: str) -> Search:
         if key == "bk_module_name":
             where.append(_module_filter(value))
         elif key in OUTPUT_FIELDS:
-            where.extend(_filters(key, value, dialect))
+            where.extend(_filters(key, value))
             if isinstance(value, dict) and "$regex" in value:
                 regex_fields.append(key)
         else:
@@ -124,7 +100,7 @@ def build(account: str, biz_id: int, body: dict, dialect: str) -> Search:
     stmt = (
         select(*(getattr(Process, name) for name in fields))
         .where(*where)
-        .order_by(*_order(page["sort"], dialect))
+        .order_by(*_order(page["sort"]))
         .offset(page["start"])
         .limit(limit)
     )
@@ -132,15 +108,7 @@ def build(account: str, biz_id: int, body: dict, dialect: str) -> Search:
     return Search(stmt, count, fields, tuple(regex_fields))
 
 
-def _column(key: str, dialect: str):
-    column = getattr(Process, key)
-    # PostgreSQL's "C" collation orders by code point, as SQLite's default BINARY does.
-    if dialect == "postgresql" and isinstance(column.type, String):
-        return column.collate("C")
-    return column
-
-
-def _order(sort: str, dialect: str) -> list:
+def _order(sort: str) -> list:
     order, seen = [], set()
     for item in filter(None, (part.strip() for part in sort.split(","))):
         name = item[1:] if item.startswith("-") else item
@@ -149,7 +117,7 @@ def _order(sort: str, dialect: str) -> list:
         if name in seen:
             continue
         seen.add(name)
-        column = _column(name, dialect)
+        column = getattr(Process, name)
         # Nulls count as smallest on both databases.
         order.append(
             column.desc().nulls_last() if item.startswith("-") else column.asc().nulls_first()
@@ -189,8 +157,8 @@ def _equals(column, value) -> ColumnElement:
     return column.is_(None) if value is None else column == value
 
 
-def _filters(key: str, value: object, dialect: str) -> list[ColumnElement]:
-    column = _column(key, dialect)
+def _filters(key: str, value: object) -> list[ColumnElement]:
+    column = getattr(Process, key)
     if key in BY_ID and BY_ID[key].type == "int":
         # A 32-bit column compared with any 64-bit operand: PostgreSQL would refuse to bind
         # 2**40 as INTEGER; as BIGINT it is simply a value that no row holds.
@@ -248,18 +216,10 @@ def _regex(key: str, pattern: object) -> ColumnElement:
         raise ApiError(1199006, key)  # a malformed operand (§3)
     if len(pattern) > REGEX_LIMIT:
         raise ApiError(1199035, f"{key} $regex", REGEX_LIMIT)
-    if "\x00" in pattern or any(token in pattern for token in _NOT_PORTABLE):
-        raise ApiError(1199006, key)
-    # PostgreSQL allows at most 255 repetitions ({n,m}); RE2 allows 1000. Refuse what either
-    # would refuse, so that a pattern answers alike on both databases.
-    counts = (n for pair in _REPEAT_COUNT.findall(pattern) for n in pair if n)
-    if any(int(n) > 255 for n in counts):
-        raise ApiError(1199006, key)
     try:
-        compile_regex(pattern)
-    except re2.error:
+        return getattr(Process, key).regexp_match(portable(pattern))
+    except Refused:
         raise ApiError(1199006, key) from None
-    return getattr(Process, key).regexp_match(pattern)
 
 
 def _module_filter(value: object) -> ColumnElement:

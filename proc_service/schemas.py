@@ -15,6 +15,9 @@ from .attributes import ATTRIBUTES, SYSTEM_FIELDS, WRITABLE, Attribute
 from .errors import ApiError
 
 INT64_MAX = 2**63 - 1
+BATCH_LIMIT = 1000
+# A positive id as decimal text: "+5" and "007" are fine; leading zeros do not count as digits.
+_ID_TEXT = re.compile(r"\+?0*([0-9]{1,19})")
 _INT_TEXT = re.compile(r"[+-]?[0-9]+")
 _PORT = r"(?:[1-9][0-9]{0,4})"
 _PORT_ITEM = re.compile(rf"({_PORT})(?:-({_PORT}))?")
@@ -36,6 +39,15 @@ def to_int(value: object) -> int:
     if not -INT64_MAX - 1 <= value <= INT64_MAX:
         raise fail(1199006)
     return value
+
+
+def positive_id(raw: object) -> int | None:
+    """A positive 64-bit id, as a JSON integer or decimal text (§1); None if it is not one."""
+    if isinstance(raw, str) and (match := _ID_TEXT.fullmatch(raw)):
+        raw = int(match.group(1))
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= INT64_MAX:
+        return None
+    return raw
 
 
 def valid_port_list(text: str) -> bool:
@@ -148,7 +160,7 @@ def attribute_field(attr: Attribute, *, create: bool, batch: bool = False) -> fi
 def _process_body_schema(name: str, *, create: bool, batch: bool = False) -> type[Schema]:
     declared: dict = {}
     if batch:
-        # Parsed by services.process.parse_ids; declared here for the OpenAPI document.
+        # Parsed by process_ids(); declared here for the OpenAPI document.
         declared["bk_process_id"] = fields.Raw(
             metadata={
                 "description": 'ids to update: "44,45,46", 44 or [44, 45]',
@@ -163,6 +175,36 @@ def _process_body_schema(name: str, *, create: bool, batch: bool = False) -> typ
 ProcessCreateSchema = _process_body_schema("ProcessCreate", create=True)
 ProcessUpdateSchema = _process_body_schema("ProcessUpdate", create=False)
 ProcessBatchUpdateSchema = _process_body_schema("ProcessBatchUpdate", create=False, batch=True)
+
+
+def load_batch_update(body: dict) -> tuple[list[int], dict]:
+    """batch_update_process's body: the ids, then the attributes (validated like an update)."""
+    ids = process_ids(body.get("bk_process_id", missing))
+    values = load(ProcessBatchUpdateSchema(), body, ignore=("bk_biz_id", "bk_process_id"))
+    if not values:
+        raise ApiError(1199008, "attributes")
+    return ids, values
+
+
+def process_ids(raw: object) -> list[int]:
+    """bk_process_id of a batch: "44,45", 44 or [44, 45]; spaces tolerated, duplicates collapse."""
+    if raw is missing:
+        raise ApiError(1199008, "bk_process_id")
+    if isinstance(raw, str):
+        items = [item.strip() for item in raw.split(",")]
+    elif isinstance(raw, list) and raw:
+        items = raw
+    else:
+        items = [raw]
+    ids: dict[int, None] = {}
+    for item in items:
+        pid = positive_id(item)
+        if pid is None:
+            raise ApiError(1199003, "bk_process_id")
+        ids[pid] = None
+    if len(ids) > BATCH_LIMIT:
+        raise ApiError(1199035, "bk_process_id", BATCH_LIMIT)
+    return list(ids)
 
 
 def load(schema: Schema, data: dict, ignore: tuple[str, ...] = ("bk_biz_id",)) -> dict:

@@ -87,17 +87,27 @@ def sqlite_template(tmp_path_factory) -> str:
     return str(path)
 
 
+@pytest.fixture
+def fresh_db(request, tmp_path):
+    """fresh_db("sqlite" | "postgresql") -> the URL of a migrated, empty database."""
+
+    def make(kind: str) -> str:
+        if kind == "sqlite":
+            path = tmp_path / "proc.sqlite3"
+            shutil.copy(request.getfixturevalue("sqlite_template"), path)
+            return f"sqlite:///{path}"
+        url = request.getfixturevalue("pg_migrated")
+        with psycopg.connect(_libpq(url), autocommit=True) as conn:
+            conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        return url
+
+    return make
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
+def db_url(request, fresh_db) -> str:
     """A migrated, empty database of each kind."""
-    if request.param == "sqlite":
-        path = tmp_path / "proc.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    url = request.getfixturevalue("pg_migrated")
-    with psycopg.connect(_libpq(url), autocommit=True) as conn:
-        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-    return url
+    return fresh_db(request.param)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

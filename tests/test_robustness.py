@@ -700,10 +700,6 @@ def test_costly_patterns_answer_quickly_on_long_values(client):
 # --- concurrency: a deadlock is not "database unavailable" ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a PostgreSQL deadlock between two writes on one unique key answers 503 / 1108005",
-)
 def test_deadlocked_batch_is_not_database_unavailable(app, client, db_url, backend):
     if backend != "postgresql":
         pytest.skip("SQLite serialises writers: no deadlock")

@@ -9,29 +9,23 @@ from flask import request
 
 from .. import context
 from ..errors import ApiError, invalid
-from ..schemas import INT64_MAX
+from ..schemas import positive_id
 from ..services import Actor, Scope
 
 _ACCOUNT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-# Leading zeros are allowed ("007" is 7) and do not count towards the 19 digits of int64.
-_POSITIVE_ID = re.compile(r"\+?0*([0-9]{1,19})")
 ID_PARAMETERS = ("bk_biz_id", "bk_process_id", "bk_set_id", "bk_module_id")
 
 
 def check_path(endpoint: str | None, values: dict | None) -> None:
     """url_value_preprocessor: path parameters as contract §1 defines them, or 400 / 1199003."""
-    if not values:
-        return
-    for name, raw in values.items():
-        if name == "bk_supplier_account":
-            if not _ACCOUNT.fullmatch(raw):
+    for name, raw in (values or {}).items():
+        if name == "bk_supplier_account" and not _ACCOUNT.fullmatch(raw):
+            raise invalid(name)
+        if name in ID_PARAMETERS:
+            values[name] = positive_id(raw)
+            if values[name] is None:
                 raise invalid(name)
-        elif name in ID_PARAMETERS:
-            match = _POSITIVE_ID.fullmatch(raw)
-            if not match or not 0 < int(match.group(1)) <= INT64_MAX:
-                raise invalid(name)
-            values[name] = int(match.group(1))
-        elif name == "bk_module_name" and not 1 <= len(raw) <= 256:
+        if name == "bk_module_name" and not 1 <= len(raw) <= 256:
             raise invalid(name)
 
 

@@ -16,6 +16,8 @@ from ..schemas import (
     SearchResultSchema,
     SearchSchema,
     SuccessSchema,
+    load,
+    load_batch_update,
 )
 from ..services import process as service
 from . import actor, check_path, json_body, scope
@@ -46,17 +48,17 @@ def _doc(body=None, result=SuccessSchema):
 @_doc(ProcessCreateSchema, CreatedSchema)
 def create_process(bk_supplier_account: str, bk_biz_id: int):
     """create_process: create a process; answers its id"""
-    new_id = service.create(
-        db.session(), scope(bk_supplier_account, bk_biz_id), actor(), json_body()
-    )
-    return ok({"bk_process_id": new_id})
+    values = load(ProcessCreateSchema(), json_body())
+    where = scope(bk_supplier_account, bk_biz_id)
+    return ok({"bk_process_id": service.create(db.session(), where, actor(), values)})
 
 
 @blp.route("/search" + ALL, methods=["POST"])
 @_doc(SearchSchema, SearchResultSchema)
 def search_process(bk_supplier_account: str, bk_biz_id: int):
     """search_process: filter, project, sort and page the processes of a business"""
-    return ok(service.search(db.session(), scope(bk_supplier_account, bk_biz_id), json_body()))
+    params = load(SearchSchema(), json_body(), ignore=())
+    return ok(service.search(db.session(), scope(bk_supplier_account, bk_biz_id), params))
 
 
 @blp.route(ONE, methods=["GET"])
@@ -71,8 +73,9 @@ def get_process_detail(bk_supplier_account: str, bk_biz_id: int, bk_process_id: 
 @_doc(ProcessUpdateSchema)
 def update_process(bk_supplier_account: str, bk_biz_id: int, bk_process_id: int):
     """update_process: change the attributes sent, leave the rest"""
+    values = load(ProcessUpdateSchema(), json_body())
     where = scope(bk_supplier_account, bk_biz_id)
-    service.update(db.session(), where, actor(), bk_process_id, json_body())
+    service.update(db.session(), where, actor(), bk_process_id, values)
     return ok()
 
 
@@ -80,7 +83,9 @@ def update_process(bk_supplier_account: str, bk_biz_id: int, bk_process_id: int)
 @_doc(ProcessBatchUpdateSchema)
 def batch_update_process(bk_supplier_account: str, bk_biz_id: int):
     """batch_update_process: set the same attributes on several processes, all or none"""
-    service.batch_update(db.session(), scope(bk_supplier_account, bk_biz_id), actor(), json_body())
+    ids, values = load_batch_update(json_body())
+    where = scope(bk_supplier_account, bk_biz_id)
+    service.batch_update(db.session(), where, actor(), ids, values)
     return ok()
 
 

@@ -1,13 +1,14 @@
-"""The six process operations of contract §3, as plain functions over a Session."""
+"""The six process operations of contract §3, as plain functions over a Session.
+
+They take values the API layer has already validated (schemas.py) and own the transactions:
+each write and its audit rows commit together, or not at all.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+import functools
 from datetime import UTC, datetime, timedelta
 
-from marshmallow import missing
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select, text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -17,22 +18,16 @@ from .. import db, query
 from ..attributes import ATTRIBUTES, OUTPUT_FIELDS, UNIQUE_RULES
 from ..errors import ApiError, not_found
 from ..models import Process, ProcessBinding
-from ..schemas import (
-    INT64_MAX,
-    ProcessBatchUpdateSchema,
-    ProcessCreateSchema,
-    ProcessUpdateSchema,
-    SearchSchema,
-    load,
-)
 from . import Actor, Scope, audit
 
-BATCH_LIMIT = 1000
 # PostgreSQL's regex engine is not linear-time: "(a?a?a?a?){120}" costs it half a second per
 # 2000-character value. A $regex search gets this long per statement, then 400 / 1199006.
 REGEX_TIMEOUT_MS = 2000
 QUERY_CANCELED = "57014"
-_ID_TEXT = re.compile(r"\+?0*([0-9]{1,19})")  # as path ids: leading zeros allowed
+# PostgreSQL aborts one of two writers that wait on each other (say, two batches taking the
+# same unique keys in opposite order); the aborted one is simply run again.
+RETRYABLE = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+WRITE_ATTEMPTS = 3
 
 
 def render(value: object) -> object:
@@ -43,8 +38,28 @@ def to_dict(process: Process) -> dict:
     return {name: render(getattr(process, name)) for name in OUTPUT_FIELDS}
 
 
-def create(sess: Session, scope: Scope, actor: Actor, body: dict) -> int:
-    values = load(ProcessCreateSchema(), body)
+def _write(operation):
+    """Run ``operation(sess, ...)`` as one write transaction. A unique-index violation becomes
+    409 / 1199014; a deadlock or serialization failure runs the whole operation again."""
+
+    @functools.wraps(operation)
+    def run(sess: Session, *args, **kwargs):
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with db.write(sess):
+                    return operation(sess, *args, **kwargs)
+            except IntegrityError as exc:
+                raise _conflict(exc) from None
+            except OperationalError as exc:
+                if attempt == WRITE_ATTEMPTS or _sqlstate(exc) not in RETRYABLE:
+                    raise
+        raise AssertionError("unreachable")
+
+    return run
+
+
+@_write
+def create(sess: Session, scope: Scope, actor: Actor, values: dict) -> int:
     now = datetime.now(UTC)
     process = Process(
         bk_supplier_account=scope.account,
@@ -53,33 +68,61 @@ def create(sess: Session, scope: Scope, actor: Actor, body: dict) -> int:
         last_time=now,
         **values,
     )
-    with _writing(sess):
-        sess.add(process)
-        sess.flush()
-        _audit(sess, scope, actor, audit.CREATE, process.bk_process_id, {}, to_dict(process))
+    sess.add(process)
+    sess.flush()
+    _audit(sess, scope, actor, audit.CREATE, process.bk_process_id, {}, to_dict(process))
     return process.bk_process_id
 
 
-def search(sess: Session, scope: Scope, body: dict) -> dict:
-    params = load(SearchSchema(), body, ignore=())
-    dialect = sess.get_bind().dialect.name
-    found = query.build(scope.account, scope.biz_id, params, dialect)
+@_write
+def update(sess: Session, scope: Scope, actor: Actor, process_id: int, values: dict) -> None:
+    process = _get(sess, scope, process_id, lock=True)
+    _change(sess, scope, actor, process, values)
+
+
+@_write
+def batch_update(sess: Session, scope: Scope, actor: Actor, ids: list[int], values: dict) -> None:
+    # Locked in id order, so that two overlapping batches do not wait on each other's rows.
+    processes = sess.scalars(
+        _scoped(scope)
+        .where(Process.bk_process_id.in_(ids))
+        .order_by(Process.bk_process_id)
+        .with_for_update()
+    ).all()
+    missing_ids = sorted(set(ids) - {p.bk_process_id for p in processes})
+    if missing_ids:
+        raise not_found("bk_process_id " + ",".join(map(str, missing_ids)))
+    for process in processes:
+        _change(sess, scope, actor, process, values)
+
+
+@_write
+def delete(sess: Session, scope: Scope, actor: Actor, process_id: int) -> None:
+    process = _get(sess, scope, process_id, lock=True)
+    bound = ProcessBinding.bk_process_id == process_id
+    names = sorted(sess.scalars(select(ProcessBinding.bk_module_name).where(bound)))
+    pre = to_dict(process) | {"bk_module_names": names}
+    # The foreign key cascades too; deleting here keeps the audit row and the data in step.
+    sess.execute(sql_delete(ProcessBinding).where(bound))
+    sess.delete(process)
+    _audit(sess, scope, actor, audit.DELETE, process_id, pre, {})
+
+
+def search(sess: Session, scope: Scope, params: dict) -> dict:
+    """``params`` has been through SearchSchema; query.build checks the rest."""
+    found = query.build(scope.account, scope.biz_id, params)
     try:
         with db.read(sess, snapshot=True):
-            if found.regex_fields and dialect == "postgresql":
+            if found.regex_fields and sess.get_bind().dialect.name == "postgresql":
                 sess.execute(text(f"SET LOCAL statement_timeout = {REGEX_TIMEOUT_MS}"))
             count = sess.scalar(found.count)
-            rows = (
-                sess.execute(found.page).mappings().all() if count > params["page"]["start"] else []
-            )
-    except DataError:
-        # PostgreSQL refusing a $regex that RE2 accepted (say a{300}); anything else is ours.
-        if found.regex_fields:
+            beyond = count <= params["page"]["start"]
+            rows = [] if beyond else sess.execute(found.page).mappings().all()
+    except (DataError, OperationalError) as exc:
+        # PostgreSQL refusing or giving up on a pattern RE2 took: the pattern is at fault.
+        refused = isinstance(exc, DataError) or _sqlstate(exc) == QUERY_CANCELED
+        if found.regex_fields and refused:
             raise ApiError(1199006, found.regex_fields[0]) from None
-        raise
-    except OperationalError as exc:
-        if found.regex_fields and getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
-            raise ApiError(1199006, found.regex_fields[0]) from None  # too costly a pattern
         raise
     info = [{name: render(row[name]) for name in found.fields} for row in rows]
     return {"count": count, "info": info}
@@ -96,66 +139,6 @@ def detail(sess: Session, scope: Scope, process_id: int, lang: str) -> list[dict
         }
         for attr in ATTRIBUTES
     ]
-
-
-def update(sess: Session, scope: Scope, actor: Actor, process_id: int, body: dict) -> None:
-    values = load(ProcessUpdateSchema(), body)
-    with _writing(sess):
-        process = _get(sess, scope, process_id, lock=True)
-        _change(sess, scope, actor, process, values)
-
-
-def batch_update(sess: Session, scope: Scope, actor: Actor, body: dict) -> None:
-    ids = parse_ids(body.get("bk_process_id", missing))
-    values = load(ProcessBatchUpdateSchema(), body, ignore=("bk_biz_id", "bk_process_id"))
-    if not values:
-        raise ApiError(1199008, "attributes")
-    with _writing(sess):
-        # Locked in id order, so that two overlapping batches cannot deadlock.
-        processes = sess.scalars(
-            _scoped(scope)
-            .where(Process.bk_process_id.in_(ids))
-            .order_by(Process.bk_process_id)
-            .with_for_update()
-        ).all()
-        missing_ids = sorted(set(ids) - {p.bk_process_id for p in processes})
-        if missing_ids:
-            raise not_found("bk_process_id " + ",".join(map(str, missing_ids)))
-        for process in processes:
-            _change(sess, scope, actor, process, values)
-
-
-def delete(sess: Session, scope: Scope, actor: Actor, process_id: int) -> None:
-    with _writing(sess):
-        process = _get(sess, scope, process_id, lock=True)
-        bound = ProcessBinding.bk_process_id == process_id
-        names = sorted(sess.scalars(select(ProcessBinding.bk_module_name).where(bound)))
-        pre = to_dict(process) | {"bk_module_names": names}
-        sess.execute(sql_delete(ProcessBinding).where(bound))
-        sess.delete(process)
-        _audit(sess, scope, actor, audit.DELETE, process_id, pre, {})
-
-
-def parse_ids(raw: object) -> list[int]:
-    """batch_update_process's bk_process_id: "44,45", 44 or [44, 45]; duplicates collapse."""
-    if raw is missing:
-        raise ApiError(1199008, "bk_process_id")
-    if isinstance(raw, str):
-        items = [item.strip() for item in raw.split(",")]
-    elif isinstance(raw, list) and raw:
-        items = raw
-    else:
-        items = [raw]
-    ids: dict[int, None] = {}
-    for item in items:
-        if isinstance(item, str) and (match := _ID_TEXT.fullmatch(item)):
-            item = int(match.group(1))
-        if isinstance(item, bool) or not isinstance(item, int) or not 0 < item <= INT64_MAX:
-            raise ApiError(1199003, "bk_process_id")
-        ids[item] = None
-    if len(ids) > BATCH_LIMIT:
-        raise ApiError(1199035, "bk_process_id", BATCH_LIMIT)
-    return list(ids)
 
 
 def _scoped(scope: Scope):
@@ -197,25 +180,20 @@ def _audit(sess, scope, actor, op_type: int, process_id: int, pre: dict, cur: di
     )
 
 
-@contextmanager
-def _writing(sess: Session) -> Iterator[None]:
-    """A write transaction whose unique-index violations become 409 / 1199014."""
-    try:
-        with db.write(sess):
-            yield
-    except IntegrityError as exc:
-        raise _conflict(exc) from None
+def _sqlstate(exc: Exception) -> str | None:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None)
 
 
 def _conflict(exc: IntegrityError) -> Exception:
+    """The unique rule an IntegrityError broke, as 409 / 1199014 naming its attributes."""
     orig = exc.orig
     constraint = getattr(getattr(orig, "diag", None), "constraint_name", None) or ""
-    text = str(orig)
+    message = str(orig)
     # SQLite names the columns of a plain unique index, or the index for an expression index.
-    failed = {c.strip().removeprefix("processes.") for c in text.partition(": ")[2].split(",")}
+    failed = {c.strip().removeprefix("processes.") for c in message.partition(": ")[2].split(",")}
     for rule, attr_ids, _ in UNIQUE_RULES:
         index = f"uq_processes_{rule}"
         columns = {"bk_supplier_account", "bk_biz_id", *attr_ids}
-        if constraint == index or f"'{index}'" in text or failed == columns:
+        if constraint == index or f"'{index}'" in message or failed == columns:
             return ApiError(1199014, ",".join(attr_ids))
     return exc

@@ -1,0 +1,177 @@
+r"""$regex: one pattern dialect that means the same to RE2 (SQLite) and to PostgreSQL's `~`.
+
+A client's pattern is read token by token and written out again in a form both engines read
+alike; whatever the two would read differently is refused (400 / 1199006) rather than answered
+differently on each database:
+- `\d \s \w` (and `\D \S \W`) become explicit ASCII sets: PostgreSQL's follow the locale, RE2's
+  do not. Inside brackets only the lower-case ones, and not as a range end;
+- escapes are kept for punctuation and `\t \n \v \f \r`; `\b`, `\1`, `\x41`, `\pN`, ... are refused,
+  as are POSIX classes (`[[:alpha:]]`), flags, and groups other than `(` and `(?:`;
+- `{` must start a repetition `{n}`, `{n,}` or `{n,m}` with counts up to 255 (PostgreSQL's
+  limit), and every repetition must follow something to repeat; a literal brace is `\{`.
+RE2 then compiles the result. It runs in time linear in the text and a cap on its program size
+keeps the constant small; PostgreSQL's engine is not linear, so searches there also run under
+a statement timeout (services/process.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import re2
+
+MAX_REPEAT = 255
+# RE2 program size: "^nginx.*worker[0-9]+$" is about 20; the cap leaves room for any
+# reasonable pattern and refuses the ones built to be slow, like "(.?){255}(.?){255}z".
+MAX_PROGRAM = 1000
+
+_SETS = {"d": "0-9", "s": "\\t\\n\\v\\f\\r ", "w": "0-9A-Za-z_"}
+_CONTROLS = set("tnvfr")
+_QUANTIFIERS = set("*+?")
+_REPEAT = re.compile(r"\{([0-9]{1,3})(?:(,)([0-9]{0,3}))?\}")
+
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False
+_OPTIONS.dot_nl = True  # PostgreSQL's "." matches a newline too
+_OPTIONS.never_capture = True  # a yes/no answer lets RE2 stay on its fast DFA
+
+
+class Refused(ValueError):
+    """The pattern is outside the portable dialect, or too costly."""
+
+
+def _escape(char: str) -> tuple[str, str]:
+    """(kind, text) for the escape "\\" + char: kind "char" is one character, "set" a class."""
+    if char in _CONTROLS or (char.isascii() and not char.isalnum()):
+        return "char", "\\" + char  # a control character, or punctuation as a literal
+    if char.lower() in _SETS:
+        return "set", char
+    raise Refused(f"escape \\{char}")
+
+
+def _bracket(pattern: str, i: int) -> tuple[str, int]:
+    """The bracket expression starting at pattern[i] == "[", and the index after it."""
+    head = "["
+    i += 1
+    if pattern.startswith("^", i):
+        head, i = "[^", i + 1
+    if pattern.startswith("]", i):
+        raise Refused("a ] first in a class; write \\]")
+    items: list[tuple[str, str]] = []
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "]":
+            break
+        if char == "[" and pattern[i + 1 : i + 2] in (":", ".", "="):
+            raise Refused("POSIX class")
+        if char == "\\" and i + 1 < len(pattern):
+            kind, text = _escape(pattern[i + 1])
+            if kind == "set":
+                if text.isupper():
+                    raise Refused(f"\\{text} inside a class")
+                text = _SETS[text]
+            items.append((kind, text))
+            i += 2
+        else:
+            items.append(("dash" if char == "-" else "char", char))
+            i += 1
+    else:
+        raise Refused("unterminated class")
+    for k in range(1, len(items) - 1):  # a range's ends must be single characters
+        if items[k][0] == "dash" and "set" in (items[k - 1][0], items[k + 1][0]):
+            raise Refused("a class shorthand as a range end")
+    return head + "".join(text for _, text in items) + "]", i + 1
+
+
+def _translate(pattern: str) -> str:
+    out: list[str] = []
+    repeatable = False  # is there an atom just before, for a quantifier to apply to?
+    quantified = False  # was the last token a quantifier (so only a lazy "?" may follow)?
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char in _QUANTIFIERS or char == "{":
+            if char == "?" and quantified:
+                out.append("?")  # lazy
+                i, quantified = i + 1, False
+                repeatable = False
+                continue
+            if not repeatable:
+                raise Refused("nothing to repeat")
+            if char == "{":
+                match = _REPEAT.match(pattern, i)
+                if not match:
+                    raise Refused("a literal { must be escaped")
+                low, _, high = match.groups()
+                if int(low) > MAX_REPEAT or (high and not int(low) <= int(high) <= MAX_REPEAT):
+                    raise Refused("repetition count")
+                out.append(match.group(0))
+                i = match.end()
+            else:
+                out.append(char)
+                i += 1
+            repeatable, quantified = False, True
+            continue
+        quantified = False
+        if char == "\\":
+            if i + 1 >= len(pattern):
+                raise Refused("trailing backslash")
+            kind, text = _escape(pattern[i + 1])
+            if kind == "set":
+                text = f"[^{_SETS[text.lower()]}]" if text.isupper() else f"[{_SETS[text]}]"
+            out.append(text)
+            i += 2
+            repeatable = True
+        elif char == "[":
+            text, i = _bracket(pattern, i)
+            out.append(text)
+            repeatable = True
+        elif char == "(":
+            if pattern.startswith("(?", i):
+                if not pattern.startswith("(?:", i):
+                    raise Refused("flags and special groups")
+                out.append("(?:")
+                i += 3
+            else:
+                out.append("(")
+                i += 1
+            repeatable = False
+        elif char in "|^$":
+            out.append(char)
+            i += 1
+            repeatable = False
+        elif char == "}":
+            raise Refused("a literal } must be escaped")
+        else:  # ")" "." or a literal character
+            out.append(char)
+            i += 1
+            repeatable = True
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=512)
+def portable(pattern: str) -> str:
+    """The pattern both engines run, or Refused."""
+    if "\x00" in pattern:
+        raise Refused("NUL")
+    translated = _translate(pattern)
+    try:
+        compiled = re2.compile(translated, _OPTIONS)
+    except re2.error as exc:
+        raise Refused(str(exc)) from None
+    if compiled.programsize > MAX_PROGRAM:
+        raise Refused("too costly")
+    return translated
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(translated: str):
+    return re2.compile(translated, _OPTIONS)
+
+
+def sqlite_regexp(translated: str, value: object) -> bool:
+    """SQLite's REGEXP function (``value REGEXP pattern``), given a portable pattern."""
+    if value is None:
+        return False
+    return _compiled(translated).search(str(value)) is not None
