@@ -51,7 +51,3 @@ def operator() -> str:
 
         raise invalid("BK_User")
     return name
-
-
-def header_supplier_account() -> str:
-    return request.headers.get("HTTP_BLUEKING_SUPPLIER_ID", "").strip() or "0"

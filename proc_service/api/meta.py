@@ -9,6 +9,8 @@ from .. import db, metrics
 from ..envelope import envelope, ok
 
 bp = Blueprint("meta", __name__)
+# §8 has no code of its own for readiness; a database code keeps status and code in step (503).
+NOT_READY = 1108006
 
 
 @bp.get("/healthz")
@@ -25,9 +27,9 @@ def readyz():
                 row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))
             }
     except Exception:  # noqa: BLE001 - any failure here means "not ready"
-        return envelope(None, 1199999, "database unreachable or not migrated"), 503
+        return envelope(None, NOT_READY, "database unreachable or not migrated"), 503
     if current != current_app.extensions["migration_heads"]:
-        return envelope(None, 1199999, "database not migrated to head"), 503
+        return envelope(None, NOT_READY, "database not migrated to head"), 503
     return ok("ready")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from .. import context, db
@@ -58,7 +59,9 @@ def create_process(bk_supplier_account: str, bk_biz_id: int):
 def search_process(bk_supplier_account: str, bk_biz_id: int):
     """search_process: filter, project, sort and page the processes of a business"""
     params = load(SearchSchema(), json_body(), ignore=())
-    return ok(service.search(db.session(), scope(bk_supplier_account, bk_biz_id), params))
+    where = scope(bk_supplier_account, bk_biz_id)
+    timeout = current_app.config["REGEX_TIMEOUT_MS"]
+    return ok(service.search(db.session(), where, params, regex_timeout_ms=timeout))
 
 
 @blp.route(ONE, methods=["GET"])

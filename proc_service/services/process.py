@@ -20,9 +20,6 @@ from ..errors import ApiError, not_found
 from ..models import Process, ProcessBinding
 from . import Actor, Scope, audit
 
-# PostgreSQL's regex engine is not linear-time: "(a?a?a?a?){120}" costs it half a second per
-# 2000-character value. A $regex search gets this long per statement, then 400 / 1199006.
-REGEX_TIMEOUT_MS = 2000
 QUERY_CANCELED = "57014"
 # PostgreSQL aborts one of two writers that wait on each other (say, two batches taking the
 # same unique keys in opposite order); the aborted one is simply run again.
@@ -108,13 +105,15 @@ def delete(sess: Session, scope: Scope, actor: Actor, process_id: int) -> None:
     _audit(sess, scope, actor, audit.DELETE, process_id, pre, {})
 
 
-def search(sess: Session, scope: Scope, params: dict) -> dict:
-    """``params`` has been through SearchSchema; query.build checks the rest."""
+def search(sess: Session, scope: Scope, params: dict, regex_timeout_ms: int = 2000) -> dict:
+    """``params`` has been through SearchSchema; query.build checks the rest. PostgreSQL's regex
+    engine is not linear-time ("(a?a?a?a?){120}" costs it half a second per 2000-character
+    value), so there a $regex search gets ``regex_timeout_ms`` per statement."""
     found = query.build(scope.account, scope.biz_id, params)
     try:
         with db.read(sess, snapshot=True):
             if found.regex_fields and sess.get_bind().dialect.name == "postgresql":
-                sess.execute(text(f"SET LOCAL statement_timeout = {REGEX_TIMEOUT_MS}"))
+                sess.execute(text(f"SET LOCAL statement_timeout = {int(regex_timeout_ms)}"))
             count = sess.scalar(found.count)
             beyond = count <= params["page"]["start"]
             rows = [] if beyond else sess.execute(found.page).mappings().all()
