@@ -693,11 +693,10 @@ def test_costly_patterns_are_refused(client, pattern):
     assert body["bk_error_code"] == 1199006 and "start_cmd" in body["bk_error_msg"]
 
 
-def test_a_pattern_postgresql_gives_up_on_is_refused(db_url, backend):
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # RE2 is linear on SQLite
+def test_a_pattern_postgresql_gives_up_on_is_refused(db_url):
     """Below the cost cap PostgreSQL can still be slow ("(a?a?a?a?){120}": about 0.5 s per
     2000-character value); its statement timeout turns that into 400 / 1199006, not a hang."""
-    if backend != "postgresql":
-        pytest.skip("RE2 answers in linear time: no timeout to reach on SQLite")
     app = create_app({"DATABASE_URL": db_url, "LOG_LEVEL": "WARNING", "REGEX_TIMEOUT_MS": 1})
     client = app.test_client()
     for i in range(10):
@@ -711,9 +710,8 @@ def test_a_pattern_postgresql_gives_up_on_is_refused(db_url, backend):
 # --- concurrency: a deadlock is not "database unavailable" ----------------------------------------
 
 
-def test_deadlocked_batch_is_not_database_unavailable(app, client, db_url, backend):
-    if backend != "postgresql":
-        pytest.skip("SQLite serialises writers: no deadlock")
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite serialises writers
+def test_deadlocked_batch_is_not_database_unavailable(app, client, db_url):
     ids = [create(client, bk_process_name=f"p{i}", bk_func_name=f) for i, f in enumerate("fggf")]
     libpq = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
     answers = {}
