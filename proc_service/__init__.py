@@ -42,9 +42,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     app.extensions["migration_heads"] = head_revisions(app.config["DATABASE_URL"])
 
-    from .api import meta, process
+    from .api import CONVERTERS, meta, process
 
     api = Api(app)
+    for name, converter in CONVERTERS.items():
+        app.url_map.converters[name] = converter
+        api.register_converter(converter, lambda c: dict(c.openapi))
     api.register_blueprint(process.blp)
     app.register_blueprint(meta.bp)
     errors.register(app)  # after Api(), so that these handlers replace flask-smorest's

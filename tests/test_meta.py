@@ -53,6 +53,12 @@ def test_openapi_documents_the_process_endpoints(client):
     assert create["properties"]["bind_ip"]["enum"] == ["1", "2", "3", "4"]
     assert create["properties"]["proc_num"]["maximum"] == 10000
     assert set(create["required"]) == {"bk_process_name", "bk_func_name"}
+    params = paths["/api/v3/proc/{bk_supplier_account}/{bk_biz_id}/{bk_process_id}"]["parameters"]
+    assert {p["name"]: p["schema"]["type"] for p in params} == {
+        "bk_supplier_account": "string",
+        "bk_biz_id": "integer",
+        "bk_process_id": "integer",
+    }
     assert client.get("/docs").status_code == 200
 
 

@@ -26,8 +26,8 @@ from . import actor, check_path, json_body, scope
 blp = Blueprint("process", __name__, url_prefix="/api/v3/proc", description="Processes")
 blp.url_value_preprocessor(check_path)
 
-ONE = "/<bk_supplier_account>/<bk_biz_id>/<bk_process_id>"
-ALL = "/<bk_supplier_account>/<bk_biz_id>"
+ONE = "/<account:bk_supplier_account>/<id:bk_biz_id>/<id:bk_process_id>"
+ALL = "/<account:bk_supplier_account>/<id:bk_biz_id>"
 
 
 def _doc(body=None, result=SuccessSchema):
