@@ -22,7 +22,6 @@ def from_environment() -> dict:
         "DB_POOL_SIZE": int(os.environ.get("PROC_DB_POOL_SIZE", 5)),
         "DB_BUSY_TIMEOUT_MS": int(os.environ.get("PROC_DB_BUSY_TIMEOUT_MS", 10000)),
         "LOG_LEVEL": os.environ.get("PROC_LOG_LEVEL", "INFO").upper(),
-        # PostgreSQL's regex engine is not linear-time: a $regex search gets this long per
-        # statement there, then 400 / 1199006.
+        # A $regex search gets this long (per statement on PostgreSQL), then 400 / 1199006.
         "REGEX_TIMEOUT_MS": int(os.environ.get("PROC_REGEX_TIMEOUT_MS", 2000)),
     }

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .regex import sqlite_regexp
@@ -92,3 +94,29 @@ def read(sess: Session, snapshot: bool = False):
         if snapshot and sess.get_bind().dialect.name == "postgresql":
             sess.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         yield sess
+
+
+@contextmanager
+def time_limit(sess: Session, milliseconds: int):
+    """Cut off the statements of the current transaction after ``milliseconds``; they fail with
+    an error that ``timed_out`` recognises. Only for searches whose cost a client controls."""
+    conn = sess.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(milliseconds)}")
+        yield
+        return
+    raw = conn.connection.driver_connection
+    deadline = time.monotonic() + milliseconds / 1000
+    # SQLite calls this every 100 virtual-machine steps (a few rows); True interrupts it.
+    raw.set_progress_handler(lambda: time.monotonic() > deadline, 100)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 100)
+
+
+def timed_out(exc: BaseException) -> bool:
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate == "57014" or (sqlstate is None and "interrupted" in str(exc.orig))

@@ -9,9 +9,11 @@ differently on each database:
   as are POSIX classes (`[[:alpha:]]`), flags, and groups other than `(` and `(?:`;
 - `{` must start a repetition `{n}`, `{n,}` or `{n,m}` with counts up to 255 (PostgreSQL's
   limit), and every repetition must follow something to repeat; a literal brace is `\{`.
-RE2 then compiles the result. It runs in time linear in the text and a cap on its program size
-keeps the constant small; PostgreSQL's engine is not linear, so searches there also run under
-a statement timeout (services/process.py).
+- a counted group repeats at most 16 times and holds no counted repetition itself (PostgreSQL
+  compiles one by copying it: "(?:a*a*a*){255}b" costs it seconds).
+RE2 then compiles the result and caps its program size. RE2 runs in time linear in the text;
+PostgreSQL's engine does not, and some patterns are slow on both ("[ab]*a[ab]{64}c" defeats
+RE2's DFA), so a $regex search also runs under a time limit on both databases (db.time_limit).
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ import re
 
 import re2
 
-MAX_REPEAT = 255
+MAX_REPEAT = 255  # PostgreSQL's limit for {n,m}
+MAX_GROUP_REPEAT = 16  # for a counted group, which must not hold a counted repetition itself
 # RE2 program size: "^nginx.*worker[0-9]+$" is about 20; the cap leaves room for any
-# reasonable pattern and refuses the ones built to be slow, like "(.?){255}(.?){255}z".
-MAX_PROGRAM = 1000
+# reasonable pattern and refuses ones built to be slow, like "(.?){255}(.?){255}z" (4085).
+MAX_PROGRAM = 500
 
 _SETS = {"d": "0-9", "s": "\\t\\n\\v\\f\\r ", "w": "0-9A-Za-z_"}
 _CONTROLS = set("tnvfr")
@@ -78,9 +81,15 @@ def _bracket(pattern: str, i: int) -> tuple[str, int]:
             i += 1
     else:
         raise Refused("unterminated class")
+    range_end = -1
     for k in range(1, len(items) - 1):  # a range's ends must be single characters
-        if items[k][0] == "dash" and "set" in (items[k - 1][0], items[k + 1][0]):
+        if items[k][0] != "dash":
+            continue
+        if "set" in (items[k - 1][0], items[k + 1][0]):
             raise Refused("a class shorthand as a range end")
+        if k - 1 == range_end:  # "a-b-c": RE2 reads a literal "-", PostgreSQL refuses it
+            raise Refused("a range chained to another; write \\-")
+        range_end = k + 1
     return head + "".join(text for _, text in items) + "]", i + 1
 
 
@@ -88,6 +97,11 @@ def _translate(pattern: str) -> str:
     out: list[str] = []
     repeatable = False  # is there an atom just before, for a quantifier to apply to?
     quantified = False  # was the last token a quantifier (so only a lazy "?" may follow)?
+    # For each open group: does it hold a counted repetition? And did the atom just before
+    # close a group (and did that group hold one)? PostgreSQL compiles a counted group by
+    # copying it, which grows fast: "(?:a*a*a*){255}b" costs it seconds to compile.
+    groups: list[bool] = []
+    closed_group: bool | None = None
     i = 0
     while i < len(pattern):
         char = pattern[i]
@@ -106,6 +120,11 @@ def _translate(pattern: str) -> str:
                 low, _, high = match.groups()
                 if int(low) > MAX_REPEAT or (high and not int(low) <= int(high) <= MAX_REPEAT):
                     raise Refused("repetition count")
+                count = max(int(low), int(high or 0))
+                if closed_group is not None and (closed_group or count > MAX_GROUP_REPEAT):
+                    raise Refused("costly group repetition")
+                if groups:
+                    groups[-1] = True
                 out.append(match.group(0))
                 i = match.end()
             else:
@@ -114,6 +133,7 @@ def _translate(pattern: str) -> str:
             repeatable, quantified = False, True
             continue
         quantified = False
+        closed_group = None
         if char == "\\":
             if i + 1 >= len(pattern):
                 raise Refused("trailing backslash")
@@ -136,14 +156,24 @@ def _translate(pattern: str) -> str:
             else:
                 out.append("(")
                 i += 1
+            groups.append(False)
             repeatable = False
+        elif char == ")":
+            if not groups:
+                raise Refused("unbalanced )")
+            closed_group = groups.pop()
+            if closed_group and groups:
+                groups[-1] = True
+            out.append(")")
+            i += 1
+            repeatable = True
         elif char in "|^$":
             out.append(char)
             i += 1
             repeatable = False
         elif char == "}":
             raise Refused("a literal } must be escaped")
-        else:  # ")" "." or a literal character
+        else:  # "." or a literal character
             out.append(char)
             i += 1
             repeatable = True

@@ -7,10 +7,11 @@ each write and its audit rows commit together, or not at all.
 from __future__ import annotations
 
 import functools
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -20,10 +21,9 @@ from ..errors import ApiError, not_found
 from ..models import Process, ProcessBinding
 from . import Actor, Scope, audit
 
-QUERY_CANCELED = "57014"
 # PostgreSQL aborts one of two writers that wait on each other (say, two batches taking the
 # same unique keys in opposite order); the aborted one is simply run again.
-RETRYABLE = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+RETRYABLE = {"40P01"}  # deadlock_detected
 WRITE_ATTEMPTS = 3
 
 
@@ -106,21 +106,19 @@ def delete(sess: Session, scope: Scope, actor: Actor, process_id: int) -> None:
 
 
 def search(sess: Session, scope: Scope, params: dict, regex_timeout_ms: int = 2000) -> dict:
-    """``params`` has been through SearchSchema; query.build checks the rest. PostgreSQL's regex
-    engine is not linear-time ("(a?a?a?a?){120}" costs it half a second per 2000-character
-    value), so there a $regex search gets ``regex_timeout_ms`` per statement."""
+    """``params`` has been through SearchSchema; query.build checks the rest. A $regex search
+    gets ``regex_timeout_ms``: regex.py refuses the patterns it knows to be costly, but some
+    stay slow ("[ab]*a[ab]{64}c" on long values), on either database."""
     found = query.build(scope.account, scope.biz_id, params)
     try:
-        with db.read(sess, snapshot=True):
-            if found.regex_fields and sess.get_bind().dialect.name == "postgresql":
-                sess.execute(text(f"SET LOCAL statement_timeout = {int(regex_timeout_ms)}"))
+        limit = db.time_limit(sess, regex_timeout_ms) if found.regex_fields else nullcontext()
+        with db.read(sess, snapshot=True), limit:
             count = sess.scalar(found.count)
             beyond = count <= params["page"]["start"]
             rows = [] if beyond else sess.execute(found.page).mappings().all()
     except (DataError, OperationalError) as exc:
-        # PostgreSQL refusing or giving up on a pattern RE2 took: the pattern is at fault.
-        refused = isinstance(exc, DataError) or _sqlstate(exc) == QUERY_CANCELED
-        if found.regex_fields and refused:
+        # A pattern one engine refused or ran out of time on: the pattern is at fault.
+        if found.regex_fields and (isinstance(exc, DataError) or db.timed_out(exc)):
             raise ApiError(1199006, found.regex_fields[0]) from None
         raise
     info = [{name: render(row[name]) for name in found.fields} for row in rows]
