@@ -160,7 +160,7 @@ def _unique_indexes() -> None:
 
 
 _unique_indexes()
-# Default paging order within a business; the name index above covers name sorts and filters.
+# Default paging order within a business; the name index above serves name sorts and $eq.
 Index("ix_processes_scope", Process.bk_supplier_account, Process.bk_biz_id, Process.bk_process_id)
 
 

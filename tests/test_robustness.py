@@ -750,3 +750,6 @@ def test_deadlocked_batch_is_not_database_unavailable(app, client, db_url):
         worker.join(timeout=30)
     resp = answers["batch"]
     envelope(resp, {200, 409})
+    # A retried batch wrote its audit rows once: one per process, or none if it lost.
+    updates = [row for row in audit_rows(db_url) if row["op_type"] == 2]
+    assert len(updates) == (2 if resp.status_code == 200 else 0)

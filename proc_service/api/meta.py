@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app
 from sqlalchemy import text
 
-from .. import db, metrics
+from .. import context, db, metrics
 from ..envelope import envelope, ok
 
 bp = Blueprint("meta", __name__)
@@ -27,9 +27,11 @@ def readyz():
                 row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))
             }
     except Exception:  # noqa: BLE001 - any failure here means "not ready"
-        return envelope(None, NOT_READY, "database unreachable or not migrated"), 503
+        current = None
     if current != current_app.extensions["migration_heads"]:
-        return envelope(None, NOT_READY, "database not migrated to head"), 503
+        zh = context.language() == "zh"
+        message = "数据库不可达或未迁移到最新版本" if zh else "database unreachable or not migrated"
+        return envelope(None, NOT_READY, message), 503
     return ok("ready")
 
 
