@@ -6,6 +6,7 @@ value is a bound parameter. Anything else is refused with the contract's code.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,7 +32,7 @@ from .attributes import BY_ID, OUTPUT_FIELDS
 from .errors import ApiError
 from .models import Process, ProcessBinding
 from .regex import Refused, portable
-from .schemas import coerce, to_int
+from .schemas import coerce, storable_text, to_int
 
 PAGE_LIMIT = 200
 LIST_LIMIT = 1000
@@ -127,9 +128,18 @@ def _order(sort: str) -> list:
     return order
 
 
+@contextmanager
+def _about(key: str):
+    """A value's ValidationError (its message is the code) as the API error naming ``key``."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise ApiError(int(exc.messages[0]), key) from None
+
+
 def _normalise(key: str, value: object) -> object:
     """A condition value, normalised like a write (§3), without write-only rules."""
-    try:
+    with _about(key):
         if key == "bk_process_id":
             return to_int(value)
         if key in ("create_time", "last_time"):
@@ -138,8 +148,11 @@ def _normalise(key: str, value: object) -> object:
         if value is None:
             return attr.empty
         return coerce(attr, value, strict=False)
-    except ValidationError as exc:
-        raise ApiError(int(exc.messages[0]), key) from None
+
+
+def _text(key: str, value: object) -> str:
+    with _about(key):
+        return storable_text(value)
 
 
 def _timestamp(value: object) -> datetime:
@@ -165,11 +178,7 @@ def _filters(key: str, value: object) -> list[ColumnElement]:
         column = type_coerce(column, BigInteger)
     if not isinstance(value, dict):
         if key == "bk_process_name":
-            if not isinstance(value, str):
-                raise ApiError(1199007, key)
-            if "\x00" in value:
-                raise ApiError(1199006, key)
-            return [contains(Process.bk_process_name, value)]
+            return [contains(Process.bk_process_name, _text(key, value))]
         return [_equals(column, _normalise(key, value))]
 
     found = []
@@ -230,11 +239,8 @@ def _module_filter(value: object) -> ColumnElement:
         names = value["$in"]
         if len(names) > LIST_LIMIT:
             raise ApiError(1199035, "bk_module_name $in", LIST_LIMIT)
-        if not all(isinstance(n, str) for n in names):
-            raise ApiError(1199007, "bk_module_name")
     else:
         raise ApiError(1199006, "bk_module_name")
-    if any("\x00" in n for n in names):
-        raise ApiError(1199006, "bk_module_name")
+    names = [_text("bk_module_name", name) for name in names]
     bound = select(ProcessBinding.bk_process_id).where(ProcessBinding.bk_module_name.in_(names))
     return Process.bk_process_id.in_(bound)

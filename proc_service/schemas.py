@@ -41,6 +41,16 @@ def to_int(value: object) -> int:
     return value
 
 
+def storable_text(value: object) -> str:
+    """A JSON string a database can store: 1199007 if not a string, 1199006 if it holds NUL
+    (PostgreSQL text cannot; refused on both databases alike)."""
+    if not isinstance(value, str):
+        raise fail(1199007)
+    if "\x00" in value:
+        raise fail(1199006)
+    return value
+
+
 def positive_id(raw: object) -> int | None:
     """A positive 64-bit id, as a JSON integer or decimal text (§1); None if it is not one."""
     if isinstance(raw, str) and (match := _ID_TEXT.fullmatch(raw)):
@@ -72,10 +82,7 @@ def coerce(attr: Attribute, value: object, *, strict: bool = True) -> object:
     if kind in ("singlechar", "longchar"):
         if attr.port and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        if not isinstance(value, str):
-            raise fail(1199007)
-        if "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it on both databases
-            raise fail(1199006)
+        value = storable_text(value)
         if strict and len(value) > attr.max_length:
             raise fail(1199015)
         if strict and attr.port and value and not valid_port_list(value):
@@ -89,12 +96,9 @@ def coerce(attr: Attribute, value: object, *, strict: bool = True) -> object:
     if kind == "enum":
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        if not isinstance(value, str):
-            raise fail(1199007)
+        value = storable_text(value)
         if value == "" and not attr.required:
             return attr.empty  # bk-cmdb's clients send "" for "no choice", like null
-        if "\x00" in value:
-            raise fail(1199006)
         if strict and value not in {o.code for o in attr.options}:
             raise fail(1199006)
         return value

@@ -7,6 +7,15 @@ import json
 from sqlalchemy import create_engine, text
 
 BASE = "/api/v3/proc"
+# Contract §2, copied from the contract rather than read from proc_service.attributes, so that
+# the tests notice if the code's table drifts from it.
+CONTRACT_ATTRIBUTES = [
+    "bk_biz_id", "bk_process_name", "description", "bind_ip", "port", "protocol", "bk_func_id",
+    "bk_func_name", "work_path", "user", "proc_num", "priority", "timeout", "start_cmd",
+    "stop_cmd", "restart_cmd", "face_stop_cmd", "reload_cmd", "pid_file", "auto_start",
+    "auto_time_gap", "bk_start_param_regex",
+]  # fmt: skip
+SYSTEM_FIELDS = ["bk_process_id", "bk_supplier_account", "create_time", "last_time"]
 EN = {"HTTP_BLUEKING_LANGUAGE": "en"}
 ZH = {"HTTP_BLUEKING_LANGUAGE": "zh"}
 

@@ -24,7 +24,19 @@ from sqlalchemy.engine import make_url
 
 from proc_service import create_app
 
-from .helpers import EN, audit_rows, create, err, ok, proc_url, search, search_url, snapshot
+from .helpers import (
+    CONTRACT_ATTRIBUTES,
+    EN,
+    SYSTEM_FIELDS,
+    audit_rows,
+    create,
+    err,
+    ok,
+    proc_url,
+    search,
+    search_url,
+    snapshot,
+)
 
 JSON_CT = "application/json; charset=utf-8"
 INT64_MAX = 2**63 - 1
@@ -54,13 +66,8 @@ LEAK = re.compile(
     re.IGNORECASE,
 )
 
-ATTRIBUTES = [
-    "bk_biz_id", "bk_process_name", "description", "bind_ip", "port", "protocol", "bk_func_id",
-    "bk_func_name", "work_path", "user", "proc_num", "priority", "timeout", "start_cmd",
-    "stop_cmd", "restart_cmd", "face_stop_cmd", "reload_cmd", "pid_file", "auto_start",
-    "auto_time_gap", "bk_start_param_regex",
-]  # fmt: skip
-KEYS = [*ATTRIBUTES, "bk_process_id", "bk_supplier_account", "create_time", "last_time"]
+ATTRIBUTES = CONTRACT_ATTRIBUTES
+KEYS = [*ATTRIBUTES, *SYSTEM_FIELDS]
 OPERATORS = ["$eq", "$ne", "$in", "$nin", "$gt", "$gte", "$lt", "$lte", "$regex"]
 
 

@@ -13,16 +13,22 @@ import json
 
 import pytest
 
-from .helpers import EN, ZH, create, detail, err, ok, proc_url, search, search_url, snapshot
+from .helpers import (
+    CONTRACT_ATTRIBUTES,
+    EN,
+    SYSTEM_FIELDS,
+    ZH,
+    create,
+    detail,
+    err,
+    ok,
+    proc_url,
+    search,
+    search_url,
+    snapshot,
+)
 
-# The 22 attributes in contract §2 order.
-ORDER = [
-    "bk_biz_id", "bk_process_name", "description", "bind_ip", "port", "protocol", "bk_func_id",
-    "bk_func_name", "work_path", "user", "proc_num", "priority", "timeout", "start_cmd",
-    "stop_cmd", "restart_cmd", "face_stop_cmd", "reload_cmd", "pid_file", "auto_start",
-    "auto_time_gap", "bk_start_param_regex",
-]  # fmt: skip
-SYSTEM_FIELDS = ["bk_process_id", "bk_supplier_account", "create_time", "last_time"]
+ORDER = CONTRACT_ATTRIBUTES  # the 22 attributes in contract §2 order
 SINGLECHAR = ["bk_process_name", "description", "port", "bk_func_id", "bk_func_name", "user"]
 LONGCHAR = [
     "work_path", "start_cmd", "stop_cmd", "restart_cmd", "face_stop_cmd", "reload_cmd",
