@@ -228,14 +228,7 @@ def test_any_single_operand_gets_the_envelope(client, seeded, condition):
 def test_any_write_gets_the_envelope_and_a_refusal_writes_nothing(
     client, seeded, db_url, body, kind, ids, as_text
 ):
-    if kind == "create":
-        body = {"bk_process_name": "new", "bk_func_name": "f", **body}
-        method, url = "POST", proc_url()
-    elif kind == "update":
-        method, url = "PUT", proc_url(pid=seeded[0])
-    else:
-        body = {**body, "bk_process_id": ids}
-        method, url = "PUT", proc_url()
+    method, url, body = _write_request(kind, body, seeded, ids)
     # as_text: the body as raw JSON text, so lone surrogates and NUL arrive escaped
     raw = json.dumps(body) if as_text else None
     before = snapshot(db_url)
@@ -250,6 +243,15 @@ def test_any_write_gets_the_envelope_and_a_refusal_writes_nothing(
         ok(client.delete(proc_url(pid=resp.get_json()["data"]["bk_process_id"])))
 
 
+def _write_request(kind: str, body: dict, seeded: list[int], ids: object):
+    """(method, url, body) for a create, an update of a seeded process, or a batch of ``ids``."""
+    if kind == "create":
+        return "POST", proc_url(), {"bk_process_name": "new", "bk_func_name": "f", **body}
+    if kind == "update":
+        return "PUT", proc_url(pid=seeded[0]), body
+    return "PUT", proc_url(), {**body, "bk_process_id": ids}
+
+
 @settings(PROPERTY, max_examples=300)
 @given(
     key=st.sampled_from([*KEYS, "unknown"]),
@@ -258,16 +260,10 @@ def test_any_write_gets_the_envelope_and_a_refusal_writes_nothing(
 )
 def test_any_single_attribute_gets_the_envelope(client, seeded, db_url, key, value, kind):
     body = {key: value}
-    if kind == "create":
-        body = {"bk_process_name": "new", "bk_func_name": "f", **body}
-        method, url = "POST", proc_url()
-    elif kind == "update":
-        method, url = "PUT", proc_url(pid=seeded[0])
-    else:
-        body = (
-            {"user": "u", **body, "bk_process_id": seeded[1:3]} if key != "bk_process_id" else body
-        )
-        method, url = "PUT", proc_url()
+    if kind == "batch" and key != "bk_process_id":
+        body = {"user": "u", **body}
+    ids = value if key == "bk_process_id" else seeded[1:3]
+    method, url, body = _write_request(kind, body, seeded, ids)
     before = snapshot(db_url)
     resp = client.open(url, method=method, json=body, headers=EN)
     code = envelope(resp, {200, 400, 404, 409})["bk_error_code"]
