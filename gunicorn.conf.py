@@ -1,6 +1,7 @@
 """gunicorn settings: `gunicorn -c gunicorn.conf.py wsgi:app`. Environment overrides in README."""
 
 import os
+import shutil
 import tempfile
 
 bind = os.environ.get("PROC_BIND", "127.0.0.1:8000")
@@ -16,7 +17,10 @@ header_map = "dangerous"
 
 # Every worker writes its metrics here and /metrics adds them up (prometheus_client's
 # multiprocess mode); set before any worker imports prometheus_client.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="proc-metrics-"))
+_OWN_METRICS_DIR = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _OWN_METRICS_DIR = tempfile.mkdtemp(prefix="proc-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _OWN_METRICS_DIR
 
 
 def on_starting(server):
@@ -32,3 +36,9 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics directory this configuration made (not one the operator set)."""
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(_OWN_METRICS_DIR, ignore_errors=True)
