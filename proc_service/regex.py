@@ -19,6 +19,7 @@ RE2's DFA), so a $regex search also runs under a time limit on both databases (d
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 import re2
@@ -81,6 +82,8 @@ def _bracket(pattern: str, i: int) -> tuple[str, int]:
             i += 1
     else:
         raise Refused("unterminated class")
+    if any(a[0] == b[0] == "dash" for a, b in itertools.pairwise(items)):
+        raise Refused("a dash as a range end; write \\-")  # "[(--]": the engines disagree
     range_end = -1
     for k in range(1, len(items) - 1):  # a range's ends must be single characters
         if items[k][0] != "dash":
