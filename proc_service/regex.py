@@ -9,8 +9,9 @@ differently on each database:
   as are POSIX classes (`[[:alpha:]]`), flags, and groups other than `(` and `(?:`;
 - `{` must start a repetition `{n}`, `{n,}` or `{n,m}` with counts up to 255 (PostgreSQL's
   limit), and every repetition must follow something to repeat; a literal brace is `\{`.
-- a counted group repeats at most 16 times and holds no counted repetition itself (PostgreSQL
-  compiles one by copying it: "(?:a*a*a*){255}b" costs it seconds).
+- a counted group repeats at most 16 times, holds no counted repetition itself, and all counted
+  groups together repeat at most 32 times (PostgreSQL compiles one by copying it:
+  "(?:a*a*a*){255}b" costs it seconds).
 RE2 then compiles the result and caps its program size. RE2 runs in time linear in the text;
 PostgreSQL's engine does not, and some patterns are slow on both ("[ab]*a[ab]{64}c" defeats
 RE2's DFA), so a $regex search also runs under a time limit on both databases (db.time_limit).
@@ -26,6 +27,7 @@ import re2
 
 MAX_REPEAT = 255  # PostgreSQL's limit for {n,m}
 MAX_GROUP_REPEAT = 16  # for a counted group, which must not hold a counted repetition itself
+MAX_GROUP_COPIES = 32  # counted groups' counts added up over the whole pattern
 # RE2 program size: "^nginx.*worker[0-9]+$" is about 20; the cap leaves room for any
 # reasonable pattern and refuses ones built to be slow, like "(.?){255}(.?){255}z" (4085).
 MAX_PROGRAM = 500
@@ -105,6 +107,7 @@ def _translate(pattern: str) -> str:
     # copying it, which grows fast: "(?:a*a*a*){255}b" costs it seconds to compile.
     groups: list[bool] = []
     closed_group: bool | None = None
+    copies = 0  # group copies PostgreSQL would make, over the whole pattern
     i = 0
     while i < len(pattern):
         char = pattern[i]
@@ -124,8 +127,10 @@ def _translate(pattern: str) -> str:
                 if int(low) > MAX_REPEAT or (high and not int(low) <= int(high) <= MAX_REPEAT):
                     raise Refused("repetition count")
                 count = max(int(low), int(high or 0))
-                if closed_group is not None and (closed_group or count > MAX_GROUP_REPEAT):
-                    raise Refused("costly group repetition")
+                if closed_group is not None:
+                    copies += count
+                    if closed_group or count > MAX_GROUP_REPEAT or copies > MAX_GROUP_COPIES:
+                        raise Refused("costly group repetition")
                 if groups:
                     groups[-1] = True
                 out.append(match.group(0))
