@@ -14,6 +14,8 @@ import pytest
 import requests
 
 from .helpers import audit_rows
+from .test_seed import CREATE as SEED_CREATE
+from .test_seed import SEARCH as SEED_SEARCH
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -97,28 +99,15 @@ def test_underscore_headers_reach_the_app(server, db_url):
 
 @pytest.mark.slow
 def test_seed_examples_and_metrics_over_http(server):
-    seed = {
-        "bk_process_name": "nginx",
-        "port": 80,
-        "bind_ip": "1",
-        "protocol": "1",
-        "bk_func_name": "nginx",
-        "work_path": "/data/cc/running",
-        "user": "cc",
-    }
-    created = requests.post(f"{server}/api/v3/proc/0/12233", json=seed, timeout=5).json()
+    created = requests.post(f"{server}/api/v3/proc/0/12233", json=SEED_CREATE, timeout=5).json()
     assert created["result"] is True
-    query = {
-        "page": {"start": 0, "limit": 10, "sort": "bk_process_name"},
-        "fields": ["bk_process_id", "bk_process_name"],
-        "condition": {"bk_biz_id": "12233", "bk_process_name": "nginx"},
-    }
-    found = requests.post(f"{server}/api/v3/proc/search/0/12233", json=query, timeout=5).json()
+    search_url = f"{server}/api/v3/proc/search/0/12233"
+    found = requests.post(search_url, json=SEED_SEARCH, timeout=5).json()
     assert found["data"]["info"] == [
         {"bk_process_id": created["data"]["bk_process_id"], "bk_process_name": "nginx"}
     ]
     for _ in range(6):  # spread over both workers
-        requests.post(f"{server}/api/v3/proc/search/0/12233", json=query, timeout=5)
+        requests.post(search_url, json=SEED_SEARCH, timeout=5)
 
     metrics = requests.get(f"{server}/metrics", timeout=5).text
     searches = [
