@@ -9,8 +9,8 @@ differently on each database:
   as are POSIX classes (`[[:alpha:]]`), flags, and groups other than `(` and `(?:`;
 - `{` must start a repetition `{n}`, `{n,}` or `{n,m}` with counts up to 255 (PostgreSQL's
   limit), and every repetition must follow something to repeat; a literal brace is `\{`.
-- a counted group repeats at most 16 times, holds no counted repetition itself, and all counted
-  groups together repeat at most 32 times (PostgreSQL compiles one by copying it:
+- a counted group repeats at most 16 times, a repeated group holds no counted repetition, and
+  all counted groups together repeat at most 32 times (PostgreSQL compiles one by copying it:
   "(?:a*a*a*){255}b" costs it seconds).
 RE2 then compiles the result and caps its program size. RE2 runs in time linear in the text;
 PostgreSQL's engine does not, and some patterns are slow on both ("[ab]*a[ab]{64}c" defeats
@@ -119,6 +119,8 @@ def _translate(pattern: str) -> str:
                 continue
             if not repeatable:
                 raise Refused("nothing to repeat")
+            if closed_group:  # "((?:a*b*){16})+": a repeated group holding a counted one
+                raise Refused("costly group repetition")
             if char == "{":
                 match = _REPEAT.match(pattern, i)
                 if not match:
@@ -129,7 +131,7 @@ def _translate(pattern: str) -> str:
                 count = max(int(low), int(high or 0))
                 if closed_group is not None:
                     copies += count
-                    if closed_group or count > MAX_GROUP_REPEAT or copies > MAX_GROUP_COPIES:
+                    if count > MAX_GROUP_REPEAT or copies > MAX_GROUP_COPIES:
                         raise Refused("costly group repetition")
                 if groups:
                     groups[-1] = True
