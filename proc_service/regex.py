@@ -9,9 +9,11 @@ differently on each database:
   as are POSIX classes (`[[:alpha:]]`), flags, and groups other than `(` and `(?:`;
 - `{` must start a repetition `{n}`, `{n,}` or `{n,m}` with counts up to 255 (PostgreSQL's
   limit), and every repetition must follow something to repeat; a literal brace is `\{`.
-- a counted group repeats at most 16 times, a repeated group holds no counted repetition, and
-  all counted groups together repeat at most 32 times (PostgreSQL compiles one by copying it:
-  "(?:a*a*a*){255}b" costs it seconds).
+- a counted group repeats at most 16 times, its quantifiers and branches times its count stay
+  within 64, all counted groups together repeat at most 32 times, a repeated group holds no
+  counted repetition and no ^ or $, and a pattern has at most 16 anchors (PostgreSQL compiles
+  a counted group by copying it and anchors by doubling states: "(?:a*a*a*){255}b" and
+  "(?:^|$){16}" cost it seconds).
 RE2 then compiles the result and caps its program size. RE2 runs in time linear in the text;
 PostgreSQL's engine does not, and some patterns are slow on both ("[ab]*a[ab]{64}c" defeats
 RE2's DFA), so a $regex search also runs under a time limit on both databases (db.time_limit).
@@ -22,12 +24,15 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from dataclasses import dataclass
 
 import re2
 
 MAX_REPEAT = 255  # PostgreSQL's limit for {n,m}
 MAX_GROUP_REPEAT = 16  # for a counted group, which must not hold a counted repetition itself
 MAX_GROUP_COPIES = 32  # counted groups' counts added up over the whole pattern
+MAX_GROUP_WEIGHT = 64  # a counted group's quantifiers and branches, times its count
+MAX_ANCHORS = 16  # ^ and $ in one pattern
 # RE2 program size: "^nginx.*worker[0-9]+$" is about 20; the cap leaves room for any
 # reasonable pattern and refuses ones built to be slow, like "(.?){255}(.?){255}z" (4085).
 MAX_PROGRAM = 500
@@ -98,16 +103,25 @@ def _bracket(pattern: str, i: int) -> tuple[str, int]:
     return head + "".join(text for _, text in items) + "]", i + 1
 
 
+@dataclass
+class _Group:
+    """What PostgreSQL's compile cost depends on, for one group (and, closed, its contents)."""
+
+    counted: bool = False  # holds a counted repetition
+    anchored: bool = False  # holds ^ or $
+    weight: int = 0  # quantifiers and branches inside, counted copies multiplied out
+
+
 def _translate(pattern: str) -> str:
     out: list[str] = []
     repeatable = False  # is there an atom just before, for a quantifier to apply to?
     quantified = False  # was the last token a quantifier (so only a lazy "?" may follow)?
-    # For each open group: does it hold a counted repetition? And did the atom just before
-    # close a group (and did that group hold one)? PostgreSQL compiles a counted group by
-    # copying it, which grows fast: "(?:a*a*a*){255}b" costs it seconds to compile.
-    groups: list[bool] = []
-    closed_group: bool | None = None
-    copies = 0  # group copies PostgreSQL would make, over the whole pattern
+    # PostgreSQL compiles a counted group by copying it and an anchor inside a repeated group
+    # by doubling its states: "(?:a*a*a*){255}b" or "(?:^|$){16}" cost it seconds. RE2 folds
+    # both away, so its program size does not show the cost; these counts do.
+    groups: list[_Group] = []
+    closed: _Group | None = None  # the group just closed, when the atom before is one
+    copies = anchors = 0  # over the whole pattern
     i = 0
     while i < len(pattern):
         char = pattern[i]
@@ -119,8 +133,9 @@ def _translate(pattern: str) -> str:
                 continue
             if not repeatable:
                 raise Refused("nothing to repeat")
-            if closed_group:  # "((?:a*b*){16})+": a repeated group holding a counted one
-                raise Refused("costly group repetition")
+            if closed is not None and (closed.counted or closed.anchored):
+                raise Refused("costly group repetition")  # "((?:a*){16})+", "(?:^|$)*"
+            weight = 1
             if char == "{":
                 match = _REPEAT.match(pattern, i)
                 if not match:
@@ -129,21 +144,28 @@ def _translate(pattern: str) -> str:
                 if int(low) > MAX_REPEAT or (high and not int(low) <= int(high) <= MAX_REPEAT):
                     raise Refused("repetition count")
                 count = max(int(low), int(high or 0))
-                if closed_group is not None:
+                if closed is not None:
                     copies += count
-                    if count > MAX_GROUP_REPEAT or copies > MAX_GROUP_COPIES:
+                    weight = closed.weight * count
+                    if (
+                        count > MAX_GROUP_REPEAT
+                        or copies > MAX_GROUP_COPIES
+                        or weight > MAX_GROUP_WEIGHT
+                    ):
                         raise Refused("costly group repetition")
                 if groups:
-                    groups[-1] = True
+                    groups[-1].counted = True
                 out.append(match.group(0))
                 i = match.end()
             else:
                 out.append(char)
                 i += 1
+            if groups:
+                groups[-1].weight += weight
             repeatable, quantified = False, True
             continue
         quantified = False
-        closed_group = None
+        closed = None
         if char == "\\":
             if i + 1 >= len(pattern):
                 raise Refused("trailing backslash")
@@ -166,18 +188,27 @@ def _translate(pattern: str) -> str:
             else:
                 out.append("(")
                 i += 1
-            groups.append(False)
+            groups.append(_Group())
             repeatable = False
         elif char == ")":
             if not groups:
                 raise Refused("unbalanced )")
-            closed_group = groups.pop()
-            if closed_group and groups:
-                groups[-1] = True
+            closed = groups.pop()
+            if groups:
+                groups[-1].counted |= closed.counted
+                groups[-1].anchored |= closed.anchored
+                groups[-1].weight += closed.weight
             out.append(")")
             i += 1
             repeatable = True
         elif char in "|^$":
+            if char != "|":
+                anchors += 1
+                if anchors > MAX_ANCHORS:
+                    raise Refused("too many anchors")
+            for group in groups[-1:]:
+                group.anchored |= char != "|"
+                group.weight += char == "|"
             out.append(char)
             i += 1
             repeatable = False
