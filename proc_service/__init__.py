@@ -42,13 +42,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     app.extensions["migration_heads"] = head_revisions(app.config["DATABASE_URL"])
 
-    from .api import CONVERTERS, meta, process
+    from .api import CONVERTERS, audit, binding, meta, process, topology
 
     api = Api(app)
     for name, converter in CONVERTERS.items():
         app.url_map.converters[name] = converter
         api.register_converter(converter, lambda c: dict(c.openapi))
-    api.register_blueprint(process.blp)
+    for blueprint in (process.blp, binding.blp, topology.set_blp, topology.module_blp, audit.blp):
+        api.register_blueprint(blueprint)
     app.register_blueprint(meta.bp)
     errors.register(app)  # after Api(), so that these handlers replace flask-smorest's
     _request_hooks(app)

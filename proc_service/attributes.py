@@ -1,12 +1,13 @@
-"""The process attribute table (contract §2): the one source of truth.
+"""The attribute tables: processes (contract §2), sets and modules (§6). The one source of truth.
 
-Validation (schemas.py), detail output and search whitelisting (services/process.py, query.py),
-the OpenAPI schema and the model's columns (models.py) all read ``ATTRIBUTES``.
+Validation (schemas.py), detail and search output, the search whitelist (query.py), the OpenAPI
+schema and the models' columns (models.py) all read a ``Kind``: PROCESS, SET or MODULE.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 SINGLECHAR_MAX = 256
 LONGCHAR_MAX = 2000
@@ -24,7 +25,7 @@ class Attribute:
     id: str
     zh: str
     en: str
-    # singlechar | longchar | int | enum | bool
+    # singlechar | longchar | int | enum | bool; system fields also "time"
     type: str
     required: bool = False
     # ints: inclusive range
@@ -39,6 +40,8 @@ class Attribute:
     writable: bool = True
     # bk_process_name and bk_func_id may not be batch-updated
     batch_writable: bool = True
+    # a plain string in a search condition is a literal substring test, not equality
+    contains: bool = False
 
     @property
     def max_length(self) -> int | None:
@@ -67,9 +70,17 @@ def _int(id_, zh, en):
     return Attribute(id_, zh, en, "int", minimum=1, maximum=10000)
 
 
+# Contract §2, in detail order.
 ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("bk_biz_id", "业务ID", "business id", "int", writable=False),
-    _str("bk_process_name", "进程名称", "process name", required=True, batch_writable=False),
+    _str(
+        "bk_process_name",
+        "进程名称",
+        "process name",
+        required=True,
+        batch_writable=False,
+        contains=True,
+    ),
     _str("description", "进程描述", "description"),
     Attribute(
         "bind_ip",
@@ -110,26 +121,141 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _str("bk_start_param_regex", "启动参数匹配规则", "startup parameter regex", "longchar"),
 )
 
-BY_ID: dict[str, Attribute] = {a.id: a for a in ATTRIBUTES}
 
-# Attributes a client may write through a body (create, update, batch update).
-WRITABLE: tuple[Attribute, ...] = tuple(a for a in ATTRIBUTES if a.writable)
+@dataclass(frozen=True)
+class Kind:
+    """One kind of object the API stores, and the rules around its attribute table."""
 
-# Fields the service owns; sending one in a body is an error (1199011).
-SYSTEM_FIELDS: tuple[str, ...] = (
-    "bk_process_id",
-    "bk_supplier_account",
-    "create_time",
-    "last_time",
+    name: str  # op_target in the audit log
+    table: str
+    attributes: tuple[Attribute, ...]  # what a client sees, in output order
+    # owned by the service (its id first): output after the attributes, 1199011 in a body
+    system: tuple[Attribute, ...]
+    # body keys accepted and ignored: the path's values win, or bk-cmdb clients send them
+    ignored: tuple[str, ...] = ()
+    # (rule, attributes, only when all non-empty), unique within ``unique_scope``; the models
+    # hold each as a unique index named uq_<table>_<rule>
+    unique_rules: tuple[tuple[str, tuple[str, ...], bool], ...] = ()
+    unique_scope: tuple[str, ...] = ("bk_supplier_account", "bk_biz_id")
+
+    @property
+    def id_field(self) -> str:
+        return self.system[0].id
+
+    @cached_property
+    def by_id(self) -> dict[str, Attribute]:
+        return {a.id: a for a in (*self.attributes, *self.system)}
+
+    @cached_property
+    def writable(self) -> tuple[Attribute, ...]:
+        return tuple(a for a in self.attributes if a.writable)
+
+    @cached_property
+    def output_fields(self) -> tuple[str, ...]:
+        return tuple(a.id for a in (*self.attributes, *self.system))
+
+    @cached_property
+    def path_fields(self) -> tuple[str, ...]:
+        """Attributes that come from the path (the business, a module's set)."""
+        return tuple(a.id for a in self.attributes if not a.writable)
+
+
+def _system(id_: str, zh: str, en: str) -> tuple[Attribute, ...]:
+    """The fields the service owns: never written through a body, never null."""
+    return (
+        Attribute(id_, zh, en, "int", writable=False),
+        Attribute(
+            "bk_supplier_account", "开发商账号", "supplier account", "singlechar", writable=False
+        ),
+        Attribute("create_time", "创建时间", "create time", "time", writable=False),
+        Attribute("last_time", "更新时间", "last update time", "time", writable=False),
+    )
+
+
+BIZ = ATTRIBUTES[0]
+
+PROCESS = Kind(
+    name="process",
+    table="processes",
+    attributes=ATTRIBUTES,
+    system=_system("bk_process_id", "进程ID", "process id"),
+    ignored=("bk_biz_id",),
+    unique_rules=(
+        ("name", ("bk_process_name",), False),
+        ("func_id", ("bk_func_id",), True),
+        ("func_regex", ("bk_func_name", "bk_start_param_regex"), True),
+    ),
 )
 
-# Everything a process shows in search output, in output order.
-OUTPUT_FIELDS: tuple[str, ...] = tuple(a.id for a in ATTRIBUTES) + SYSTEM_FIELDS
-
-# Uniqueness per (supplier account, business), held by unique indexes in models.py. A rule with
-# ``when_not_empty`` only applies when every one of its attributes is non-empty.
-UNIQUE_RULES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
-    ("name", ("bk_process_name",), False),
-    ("func_id", ("bk_func_id",), True),
-    ("func_regex", ("bk_func_name", "bk_start_param_regex"), True),
+SET = Kind(
+    name="set",
+    table="sets",
+    attributes=(
+        BIZ,
+        _str("bk_set_name", "集群名字", "set name", required=True),
+        _str("bk_set_desc", "集群描述", "set description"),
+        Attribute(
+            "bk_set_env",
+            "环境类型",
+            "environment type",
+            "enum",
+            options=(
+                Option("1", "测试", "test"),
+                Option("2", "体验", "experience"),
+                Option("3", "正式", "production"),
+            ),
+            default="3",
+        ),
+        Attribute(
+            "bk_service_status",
+            "服务状态",
+            "service status",
+            "enum",
+            options=(Option("1", "开放", "open"), Option("2", "关闭", "closed")),
+            default="1",
+        ),
+        Attribute("bk_capacity", "设计容量", "capacity", "int", minimum=1, maximum=999999999),
+        _str("description", "备注", "description"),
+        # 0 normal, 1 built-in (the idle pool)
+        Attribute("default", "内置类型", "built-in type", "int", minimum=0, maximum=1, default=0),
+    ),
+    system=_system("bk_set_id", "集群ID", "set id"),
+    ignored=("bk_biz_id", "bk_parent_id", "bk_supplier_account"),
+    unique_rules=(("name", ("bk_set_name",), False),),
 )
+
+MODULE = Kind(
+    name="module",
+    table="modules",
+    attributes=(
+        BIZ,
+        Attribute("bk_set_id", "集群ID", "set id", "int", writable=False),
+        _str("bk_module_name", "模块名", "module name", required=True),
+        Attribute(
+            "bk_module_type",
+            "模块类型",
+            "module type",
+            "enum",
+            options=(Option("1", "普通", "common"), Option("2", "数据库", "database")),
+            default="1",
+        ),
+        _str("operator", "主要维护人", "operator"),
+        _str("bk_bak_operator", "备份维护人", "backup operator"),
+        # 0 normal, 1 idle, 2 fault: only normal modules take process bindings (§3)
+        Attribute("default", "内置类型", "built-in type", "int", minimum=0, maximum=2, default=0),
+    ),
+    system=_system("bk_module_id", "模块ID", "module id"),
+    ignored=("bk_biz_id", "bk_set_id", "bk_parent_id", "bk_supplier_account"),
+    # module names are unique within their set; the same name may be in several sets
+    unique_rules=(("name", ("bk_module_name",), False),),
+    unique_scope=("bk_set_id",),
+)
+
+KINDS: tuple[Kind, ...] = (PROCESS, SET, MODULE)
+
+# The process table under the names the rest of the code has always used.
+BY_ID = PROCESS.by_id
+WRITABLE = PROCESS.writable
+SYSTEM_FIELDS = tuple(a.id for a in PROCESS.system)
+OUTPUT_FIELDS = PROCESS.output_fields
+UNIQUE_RULES = PROCESS.unique_rules

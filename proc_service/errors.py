@@ -39,17 +39,19 @@ CATALOGUE: dict[int, tuple[int, str, str]] = {
 }
 
 # Database unavailable: 503 with one code per operation, as bk-cmdb numbers them. Views are
-# named after the contract's API names, which pick the code.
+# named after the contract's API names, which pick the code; the topology and audit views share
+# the codes of the operation they perform.
 _DB_OPERATIONS = (
     (1108001, ("get_process_detail",), "query process detail", "查询进程详情"),
     (1108002, ("bind_process_module",), "bind", "绑定进程到模块"),
     (1108003, ("delete_process_module_binding",), "unbind", "解绑进程模块"),
     (1108004, ("get_process_bind_module",), "list bindings", "获取进程绑定模块"),
-    (1108005, ("update_process", "batch_update_process"), "update", "更新进程"),
-    (1108006, ("search_process",), "search", "查询进程"),
-    (1108007, ("delete_process",), "delete", "删除进程"),
-    (1108008, ("create_process",), "create", "创建进程"),
-)
+    (1108005, ("update_process", "batch_update_process", "update_set", "update_module"),
+     "update", "更新"),
+    (1108006, ("search_process", "search_set", "search_module", "search_audit"), "search", "查询"),
+    (1108007, ("delete_process", "delete_set", "delete_module"), "delete", "删除"),
+    (1108008, ("create_process", "create_set", "create_module"), "create", "创建"),
+)  # fmt: skip
 for _code, _views, _en, _zh in _DB_OPERATIONS:
     CATALOGUE[_code] = (503, f"database unavailable while: {_en}", f"数据库不可用: {_zh}")
 DB_UNAVAILABLE_BY_VIEW = {view: code for code, views, _, _ in _DB_OPERATIONS for view in views}

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.0 typed models. Column types of process attributes come from attributes.py."""
+"""SQLAlchemy 2.0 typed models. Attribute columns are typed from the tables in attributes.py."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 
-from .attributes import ATTRIBUTES, BY_ID, SINGLECHAR_MAX, UNIQUE_RULES
+from .attributes import MODULE, PROCESS, SET, SINGLECHAR_MAX, Kind
 
 # Integer on SQLite so that the key is the rowid (AUTOINCREMENT needs exactly INTEGER).
 ID = BigInteger().with_variant(Integer, "sqlite")
@@ -67,15 +67,17 @@ class Base(DeclarativeBase):
     )
 
 
-def attr_column(attr_id: str):
-    """The column for one process attribute, typed from the attribute table."""
-    attr = BY_ID[attr_id]
-    if attr.id == "bk_biz_id":
+def attr_column(kind_: Kind, attr_id: str):
+    """The column for one attribute, typed from its kind's attribute table."""
+    attr = kind_.by_id[attr_id]
+    if not attr.writable:  # the business, a module's set: ids from the path
         return mapped_column(BigInteger, nullable=False)
     kind = attr.type
     if kind in ("singlechar", "longchar"):
         return mapped_column(Chars(attr.max_length), nullable=False, default="")
     if kind == "int":
+        if attr.default is not None:
+            return mapped_column(Integer, nullable=False, default=attr.default)
         return mapped_column(Integer, nullable=True)
     if kind == "bool":
         return mapped_column(Boolean, nullable=False, default=False)
@@ -90,35 +92,30 @@ class Process(Base):
 
     bk_process_id: Mapped[int] = mapped_column(ID, Identity(), primary_key=True)
     bk_supplier_account: Mapped[str] = mapped_column(Chars(64))
-    bk_biz_id: Mapped[int] = attr_column("bk_biz_id")
-    bk_process_name: Mapped[str] = attr_column("bk_process_name")
-    description: Mapped[str] = attr_column("description")
-    bind_ip: Mapped[str | None] = attr_column("bind_ip")
-    port: Mapped[str] = attr_column("port")
-    protocol: Mapped[str | None] = attr_column("protocol")
-    bk_func_id: Mapped[str] = attr_column("bk_func_id")
-    bk_func_name: Mapped[str] = attr_column("bk_func_name")
-    work_path: Mapped[str] = attr_column("work_path")
-    user: Mapped[str] = attr_column("user")
-    proc_num: Mapped[int | None] = attr_column("proc_num")
-    priority: Mapped[int | None] = attr_column("priority")
-    timeout: Mapped[int | None] = attr_column("timeout")
-    start_cmd: Mapped[str] = attr_column("start_cmd")
-    stop_cmd: Mapped[str] = attr_column("stop_cmd")
-    restart_cmd: Mapped[str] = attr_column("restart_cmd")
-    face_stop_cmd: Mapped[str] = attr_column("face_stop_cmd")
-    reload_cmd: Mapped[str] = attr_column("reload_cmd")
-    pid_file: Mapped[str] = attr_column("pid_file")
-    auto_start: Mapped[bool] = attr_column("auto_start")
-    auto_time_gap: Mapped[int | None] = attr_column("auto_time_gap")
-    bk_start_param_regex: Mapped[str] = attr_column("bk_start_param_regex")
+    bk_biz_id: Mapped[int] = attr_column(PROCESS, "bk_biz_id")
+    bk_process_name: Mapped[str] = attr_column(PROCESS, "bk_process_name")
+    description: Mapped[str] = attr_column(PROCESS, "description")
+    bind_ip: Mapped[str | None] = attr_column(PROCESS, "bind_ip")
+    port: Mapped[str] = attr_column(PROCESS, "port")
+    protocol: Mapped[str | None] = attr_column(PROCESS, "protocol")
+    bk_func_id: Mapped[str] = attr_column(PROCESS, "bk_func_id")
+    bk_func_name: Mapped[str] = attr_column(PROCESS, "bk_func_name")
+    work_path: Mapped[str] = attr_column(PROCESS, "work_path")
+    user: Mapped[str] = attr_column(PROCESS, "user")
+    proc_num: Mapped[int | None] = attr_column(PROCESS, "proc_num")
+    priority: Mapped[int | None] = attr_column(PROCESS, "priority")
+    timeout: Mapped[int | None] = attr_column(PROCESS, "timeout")
+    start_cmd: Mapped[str] = attr_column(PROCESS, "start_cmd")
+    stop_cmd: Mapped[str] = attr_column(PROCESS, "stop_cmd")
+    restart_cmd: Mapped[str] = attr_column(PROCESS, "restart_cmd")
+    face_stop_cmd: Mapped[str] = attr_column(PROCESS, "face_stop_cmd")
+    reload_cmd: Mapped[str] = attr_column(PROCESS, "reload_cmd")
+    pid_file: Mapped[str] = attr_column(PROCESS, "pid_file")
+    auto_start: Mapped[bool] = attr_column(PROCESS, "auto_start")
+    auto_time_gap: Mapped[int | None] = attr_column(PROCESS, "auto_time_gap")
+    bk_start_param_regex: Mapped[str] = attr_column(PROCESS, "bk_start_param_regex")
     create_time: Mapped[datetime] = mapped_column(UTCDateTime)
     last_time: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-_missing = {a.id for a in ATTRIBUTES} - set(Process.__table__.columns.keys())
-if _missing:  # the attribute table and the model must never drift apart
-    raise RuntimeError(f"Process model lacks attribute columns: {sorted(_missing)}")
 
 
 class index_key(FunctionElement):
@@ -142,16 +139,16 @@ def _index_key_md5(element, compiler, **kw):
     return f"md5({compiler.process(element.clauses, **kw)})"
 
 
-def _unique_indexes() -> None:
-    """One unique index per rule of attributes.UNIQUE_RULES, scoped to account and business."""
-    cols = Process.__table__.c
-    for rule, attr_ids, when_not_empty in UNIQUE_RULES:
-        keys = [index_key(cols[a]) if BY_ID[a].type == "longchar" else cols[a] for a in attr_ids]
+def _unique_indexes(model: type[Base], kind: Kind) -> None:
+    """One unique index per rule of the kind's unique_rules, within its unique_scope."""
+    cols = model.__table__.c
+    for rule, attr_ids, when_not_empty in kind.unique_rules:
+        attrs = [kind.by_id[a] for a in attr_ids]
+        keys = [index_key(cols[a.id]) if a.type == "longchar" else cols[a.id] for a in attrs]
         where = and_(*(cols[a] != "" for a in attr_ids)) if when_not_empty else None
         Index(
-            f"uq_processes_{rule}",
-            cols.bk_supplier_account,
-            cols.bk_biz_id,
+            f"uq_{kind.table}_{rule}",
+            *(cols[c] for c in kind.unique_scope),
             *keys,
             unique=True,
             postgresql_where=where,
@@ -159,9 +156,67 @@ def _unique_indexes() -> None:
         )
 
 
-_unique_indexes()
+_unique_indexes(Process, PROCESS)
 # Default paging order within a business; the name index above serves name sorts and $eq.
 Index("ix_processes_scope", Process.bk_supplier_account, Process.bk_biz_id, Process.bk_process_id)
+
+
+class Set(Base):
+    """A set of a business (contract §6)."""
+
+    __tablename__ = "sets"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    bk_set_id: Mapped[int] = mapped_column(ID, Identity(), primary_key=True)
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64))
+    bk_biz_id: Mapped[int] = attr_column(SET, "bk_biz_id")
+    bk_set_name: Mapped[str] = attr_column(SET, "bk_set_name")
+    bk_set_desc: Mapped[str] = attr_column(SET, "bk_set_desc")
+    bk_set_env: Mapped[str | None] = attr_column(SET, "bk_set_env")
+    bk_service_status: Mapped[str | None] = attr_column(SET, "bk_service_status")
+    bk_capacity: Mapped[int | None] = attr_column(SET, "bk_capacity")
+    description: Mapped[str] = attr_column(SET, "description")
+    default: Mapped[int] = attr_column(SET, "default")
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+_unique_indexes(Set, SET)
+Index("ix_sets_scope", Set.bk_supplier_account, Set.bk_biz_id, Set.bk_set_id)
+
+
+class Module(Base):
+    """A module of a set. It carries its set's account and business, so that a business's
+    modules are found by name without a join (bindings, §3)."""
+
+    __tablename__ = "modules"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    bk_module_id: Mapped[int] = mapped_column(ID, Identity(), primary_key=True)
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64))
+    bk_biz_id: Mapped[int] = attr_column(MODULE, "bk_biz_id")
+    bk_set_id: Mapped[int] = mapped_column(
+        ID, ForeignKey("sets.bk_set_id", ondelete="CASCADE"), nullable=False
+    )
+    bk_module_name: Mapped[str] = attr_column(MODULE, "bk_module_name")
+    bk_module_type: Mapped[str | None] = attr_column(MODULE, "bk_module_type")
+    operator: Mapped[str] = attr_column(MODULE, "operator")
+    bk_bak_operator: Mapped[str] = attr_column(MODULE, "bk_bak_operator")
+    default: Mapped[int] = attr_column(MODULE, "default")
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+_unique_indexes(Module, MODULE)
+# A business's modules by name: bindings check and list them (§3).
+Index("ix_modules_name", Module.bk_supplier_account, Module.bk_biz_id, Module.bk_module_name)
+
+MODELS: dict[str, type[Base]] = {"process": Process, "set": Set, "module": Module}
+
+for _kind in (PROCESS, SET, MODULE):  # an attribute table and its model must never drift apart
+    _missing = set(_kind.output_fields) - set(MODELS[_kind.name].__table__.columns.keys())
+    if _missing:
+        raise RuntimeError(f"{_kind.name} model lacks attribute columns: {sorted(_missing)}")
 
 
 class ProcessBinding(Base):
@@ -172,7 +227,8 @@ class ProcessBinding(Base):
     bk_process_id: Mapped[int] = mapped_column(
         ID, ForeignKey("processes.bk_process_id", ondelete="CASCADE"), primary_key=True
     )
-    bk_module_name: Mapped[str] = mapped_column(String(SINGLECHAR_MAX), primary_key=True)
+    # COLLATE "C" on PostgreSQL, like modules.bk_module_name, so that the two compare alike
+    bk_module_name: Mapped[str] = mapped_column(Chars(SINGLECHAR_MAX), primary_key=True)
     create_time: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_process_bindings_module", "bk_module_name"),)
@@ -184,6 +240,7 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_account_time", "bk_supplier_account", "op_time"),
+        Index("ix_audit_log_biz_time", "bk_supplier_account", "bk_biz_id", "op_time"),
         Index("ix_audit_log_target", "bk_supplier_account", "op_target", "inst_id"),
         {"sqlite_autoincrement": True},
     )

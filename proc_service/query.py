@@ -1,14 +1,16 @@
-"""search_process's condition / fields / page → one whitelisted, typed SELECT and one COUNT (§3).
+"""A search body's condition / fields / page → one whitelisted, typed SELECT and one COUNT.
 
-Only names from the attribute table and the system fields ever reach SQL, as columns; every
-value is a bound parameter. Anything else is refused with the contract's code.
+search_process (§3), search_set and search_module (§6) share it, each over its kind's attribute
+table; audit search (§5) shares the condition operators. Only names from an attribute table ever
+reach SQL, as columns; every value is a bound parameter. Anything else is refused with the
+contract's code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from marshmallow import ValidationError
 from sqlalchemy import (
@@ -28,17 +30,17 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from .attributes import BY_ID, OUTPUT_FIELDS
+from .attributes import KINDS, Attribute, Kind
 from .errors import ApiError
-from .models import Process, ProcessBinding
+from .models import MODELS
 from .regex import Refused, portable
-from .schemas import coerce, storable_text, to_int
+from .schemas import coerce, storable_text
 
 PAGE_LIMIT = 200
 LIST_LIMIT = 1000
 REGEX_LIMIT = 256
-IGNORED_KEYS = ("bk_biz_id", "bk_supplier_account")
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
+SYSTEM = {a for kind in KINDS for a in kind.system}
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
 
 
@@ -70,62 +72,81 @@ class Search:
     regex_fields: tuple[str, ...] = ()
 
 
-def build(account: str, biz_id: int, body: dict) -> Search:
-    """``body`` has been through SearchSchema: condition is a dict, fields a list of str."""
-    where = [Process.bk_supplier_account == account, Process.bk_biz_id == biz_id]
+def build(
+    kind: Kind,
+    where: list[ColumnElement],
+    body: dict,
+    special: dict[str, Callable[[object], ColumnElement]] | None = None,
+) -> Search:
+    """``body`` has been through SearchSchema: condition is a dict, fields a list of str.
+    ``where`` scopes the search; ``special`` maps extra condition keys to their filters."""
+    model = MODELS[kind.name]
+    where = list(where)
+    special = special or {}
+    ignored = (*kind.path_fields, "bk_supplier_account")  # the path wins (§3)
     regex_fields = []
     for key, value in body["condition"].items():
-        if key in IGNORED_KEYS:
+        if key in ignored:
             continue
-        if key == "bk_module_name":
-            where.append(_module_filter(value))
-        elif key in OUTPUT_FIELDS:
-            where.extend(_filters(key, value))
+        if key in special:
+            where.append(special[key](value))
+        elif key in kind.by_id:
+            where.extend(filters(kind.by_id[key], getattr(model, key), value))
             if isinstance(value, dict) and "$regex" in value:
                 regex_fields.append(key)
         else:
             raise ApiError(1199011, key)
 
-    fields = tuple(body["fields"]) or OUTPUT_FIELDS
+    fields = tuple(body["fields"]) or kind.output_fields
     for name in fields:
-        if name not in OUTPUT_FIELDS:
+        if name not in kind.by_id:
             raise ApiError(1199011, name)
 
     page = body["page"]
-    if page["start"] < 0:
-        raise ApiError(1199006, "page.start")
-    limit = page["limit"] or PAGE_LIMIT
-    if not 0 < limit <= PAGE_LIMIT:
-        raise ApiError(1199015, "page.limit")
-
+    start, limit = page_window(page["start"], page["limit"], PAGE_LIMIT, "page.")
     stmt = (
-        select(*(getattr(Process, name) for name in fields))
+        select(*(getattr(model, name) for name in fields))
         .where(*where)
-        .order_by(*_order(page["sort"]))
-        .offset(page["start"])
+        .order_by(*order(model, kind.by_id, page["sort"], kind.id_field))
+        .offset(start)
         .limit(limit)
     )
-    count = select(func.count()).select_from(Process).where(*where)
+    count = select(func.count()).select_from(model).where(*where)
     return Search(stmt, count, fields, tuple(regex_fields))
 
 
-def _order(sort: str) -> list:
-    order, seen = [], set()
+def page_window(start: int, limit: int, default: int, prefix: str = "") -> tuple[int, int]:
+    """start ≥ 0 (else 1199006); limit 1..PAGE_LIMIT, 0 meaning ``default`` (else 1199015)."""
+    if start < 0:
+        raise ApiError(1199006, f"{prefix}start")
+    limit = limit or default
+    if not 0 < limit <= PAGE_LIMIT:
+        raise ApiError(1199015, f"{prefix}limit")
+    return start, limit
+
+
+def order(model, sortable, sort: str, tie: str, tie_descending: bool | None = False) -> list:
+    """``sort`` ("name,-id") as ORDER BY over the names in ``sortable``, ending with ``tie`` so
+    that the order is total and pages never overlap. ``tie`` is ascending unless
+    ``tie_descending``; None makes it follow the first key's direction."""
+    items, seen = [], set()
     for item in filter(None, (part.strip() for part in sort.split(","))):
         name = item[1:] if item.startswith("-") else item
-        if name not in OUTPUT_FIELDS:
+        if name not in sortable:
             raise ApiError(1199011, name)
-        if name in seen:
-            continue
-        seen.add(name)
-        column = getattr(Process, name)
-        # Nulls count as smallest on both databases.
-        order.append(
-            column.desc().nulls_last() if item.startswith("-") else column.asc().nulls_first()
-        )
-    if "bk_process_id" not in seen:
-        order.append(Process.bk_process_id.asc())  # a total order, so pages never overlap
-    return order
+        if name not in seen:
+            seen.add(name)
+            items.append((name, item.startswith("-")))
+    if tie not in seen:
+        descending = items[0][1] if tie_descending is None and items else bool(tie_descending)
+        items.append((tie, descending))
+    # Nulls count as smallest on both databases.
+    return [
+        getattr(model, name).desc().nulls_last()
+        if descending
+        else getattr(model, name).asc().nulls_first()
+        for name, descending in items
+    ]
 
 
 @contextmanager
@@ -137,15 +158,10 @@ def _about(key: str):
         raise ApiError(int(exc.messages[0]), key) from None
 
 
-def _normalise(key: str, value: object) -> object:
+def _normalise(attr: Attribute, value: object) -> object:
     """A condition value, normalised like a write (§3), without write-only rules."""
-    with _about(key):
-        if key == "bk_process_id":
-            return to_int(value)
-        if key in ("create_time", "last_time"):
-            return _timestamp(value)
-        attr = BY_ID[key]
-        if value is None:
+    with _about(attr.id):
+        if value is None and attr not in SYSTEM:  # a system field is never null
             return attr.empty
         return coerce(attr, value, strict=False)
 
@@ -155,44 +171,34 @@ def _text(key: str, value: object) -> str:
         return storable_text(value)
 
 
-def _timestamp(value: object) -> datetime:
-    if not isinstance(value, str):
-        raise ValidationError("1199006")
-    try:
-        parsed = datetime.fromisoformat(value)
-        # naive means UTC; an offset near year 1 or 9999 can leave datetime's range
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise ValidationError("1199006") from None
-
-
 def _equals(column, value) -> ColumnElement:
     return column.is_(None) if value is None else column == value
 
 
-def _filters(key: str, value: object) -> list[ColumnElement]:
-    column = getattr(Process, key)
-    if key in BY_ID and BY_ID[key].type == "int":
+def filters(attr: Attribute, column, value: object) -> list[ColumnElement]:
+    """The tests one condition value puts on ``column``: a plain value or an operator set."""
+    key = attr.id
+    if attr.type == "int":
         # A 32-bit column compared with any 64-bit operand: PostgreSQL would refuse to bind
         # 2**40 as INTEGER; as BIGINT it is simply a value that no row holds.
         column = type_coerce(column, BigInteger)
     if not isinstance(value, dict):
-        if key == "bk_process_name":
-            return [contains(Process.bk_process_name, _text(key, value))]
-        return [_equals(column, _normalise(key, value))]
+        if attr.contains:
+            return [contains(column, _text(key, value))]
+        return [_equals(column, _normalise(attr, value))]
 
     found = []
     for op, operand in value.items():
         if op not in OPERATORS:
             raise ApiError(1199006, key)
         if op == "$regex":
-            found.append(_regex(key, operand))
+            found.append(_regex(attr, column, operand))
         elif op in ("$in", "$nin"):
             if not isinstance(operand, list):
                 raise ApiError(1199006, key)
             if len(operand) > LIST_LIMIT:
                 raise ApiError(1199035, f"{key} {op}", LIST_LIMIT)
-            values = [_normalise(key, v) for v in operand]
+            values = [_normalise(attr, v) for v in operand]
             present = [v for v in values if v is not None]
             test = column.in_(present) if present else false()
             if None in values:
@@ -202,7 +208,7 @@ def _filters(key: str, value: object) -> list[ColumnElement]:
                 test = or_(~test, column.is_(None)) if None not in values else ~test
             found.append(test)
         else:
-            normalised = _normalise(key, operand)
+            normalised = _normalise(attr, operand)
             if op == "$eq":
                 found.append(_equals(column, normalised))
             elif op == "$ne":
@@ -217,30 +223,28 @@ def _filters(key: str, value: object) -> list[ColumnElement]:
     return [and_(*found)] if found else []
 
 
-def _regex(key: str, pattern: object) -> ColumnElement:
-    attr = BY_ID.get(key)
-    if attr is None or attr.type not in ("singlechar", "longchar", "enum"):
+def _regex(attr: Attribute, column, pattern: object) -> ColumnElement:
+    key = attr.id
+    if attr.type not in ("singlechar", "longchar", "enum"):
         raise ApiError(1199006, key)  # only text matches a pattern
     if not isinstance(pattern, str):
         raise ApiError(1199006, key)  # a malformed operand (§3)
     if len(pattern) > REGEX_LIMIT:
         raise ApiError(1199035, f"{key} $regex", REGEX_LIMIT)
     try:
-        return getattr(Process, key).regexp_match(portable(pattern))
+        return column.regexp_match(portable(pattern))
     except Refused:
         raise ApiError(1199006, key) from None
 
 
-def _module_filter(value: object) -> ColumnElement:
-    """Processes bound to a module name (or any of several), as one sub-select."""
+def names(key: str, value: object) -> list[str]:
+    """A name condition that is a string or {"$in": [names]}, as a list of names."""
     if isinstance(value, str):
-        names = [value]
+        found = [value]
     elif isinstance(value, dict) and set(value) == {"$in"} and isinstance(value["$in"], list):
-        names = value["$in"]
-        if len(names) > LIST_LIMIT:
-            raise ApiError(1199035, "bk_module_name $in", LIST_LIMIT)
+        found = value["$in"]
+        if len(found) > LIST_LIMIT:
+            raise ApiError(1199035, f"{key} $in", LIST_LIMIT)
     else:
-        raise ApiError(1199006, "bk_module_name")
-    names = [_text("bk_module_name", name) for name in names]
-    bound = select(ProcessBinding.bk_process_id).where(ProcessBinding.bk_module_name.in_(names))
-    return Process.bk_process_id.in_(bound)
+        raise ApiError(1199006, key)
+    return [_text(key, name) for name in found]

@@ -1,17 +1,19 @@
 """Marshmallow schemas: request bodies (validated) and responses (documented in OpenAPI).
 
-The process body schemas are generated from attributes.ATTRIBUTES. A field fails with a
-ValidationError whose message is the contract's error code; ``load`` picks the first failure in
-the contract's order (attributes in table order, then unknown keys) and raises it as an ApiError.
+The body schemas are generated from the attribute tables of attributes.py (PROCESS, SET,
+MODULE). A field fails with a ValidationError whose message is the contract's error code;
+``load`` picks the first failure in the contract's order (attributes in table order, then
+unknown keys) and raises it as an ApiError.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing
 
-from .attributes import ATTRIBUTES, WRITABLE, Attribute
+from .attributes import MODULE, PROCESS, SET, Attribute, Kind
 from .errors import ApiError
 
 INT64_MAX = 2**63 - 1
@@ -106,7 +108,21 @@ def coerce(attr: Attribute, value: object, *, strict: bool = True) -> object:
         if not isinstance(value, bool):
             raise fail(1199025)
         return value
+    if kind == "time":
+        return timestamp(value)
     raise AssertionError(f"unknown attribute type {kind}")
+
+
+def timestamp(value: object) -> datetime:
+    """ISO 8601 text as an aware UTC datetime; without an offset it means UTC. Else 1199006."""
+    if not isinstance(value, str):
+        raise fail(1199006)
+    try:
+        parsed = datetime.fromisoformat(value)
+        # an offset near year 1 or 9999 can leave datetime's range
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise fail(1199006) from None
 
 
 _OPENAPI_TYPES = {
@@ -115,6 +131,7 @@ _OPENAPI_TYPES = {
     "int": fields.Integer,
     "enum": fields.String,
     "bool": fields.Boolean,
+    "time": fields.DateTime,  # ISO 8601 with offset and microseconds
 }
 
 
@@ -135,7 +152,7 @@ def _openapi(attr: Attribute) -> dict:
 
 
 def attribute_field(attr: Attribute, *, create: bool, batch: bool = False) -> fields.Field:
-    """A marshmallow field for one process attribute, typed for OpenAPI from the table."""
+    """A marshmallow field for one attribute, typed for OpenAPI from its table."""
     base = _OPENAPI_TYPES[attr.type]
 
     class AttributeField(base):
@@ -161,7 +178,7 @@ def attribute_field(attr: Attribute, *, create: bool, batch: bool = False) -> fi
     )
 
 
-def _process_body_schema(name: str, *, create: bool, batch: bool = False) -> type[Schema]:
+def body_schema(kind: Kind, name: str, *, create: bool, batch: bool = False) -> type[Schema]:
     declared: dict = {}
     if batch:
         # Parsed by process_ids(); declared here for the OpenAPI document.
@@ -171,20 +188,24 @@ def _process_body_schema(name: str, *, create: bool, batch: bool = False) -> typ
                 "example": "44,45,46",
             },
         )
-    for attr in WRITABLE:
+    for attr in kind.writable:
         declared[attr.id] = attribute_field(attr, create=create, batch=batch)
     return Schema.from_dict(declared, name=name)  # unknown keys raise: marshmallow's default
 
 
-ProcessCreateSchema = _process_body_schema("ProcessCreate", create=True)
-ProcessUpdateSchema = _process_body_schema("ProcessUpdate", create=False)
-ProcessBatchUpdateSchema = _process_body_schema("ProcessBatchUpdate", create=False, batch=True)
+ProcessCreateSchema = body_schema(PROCESS, "ProcessCreate", create=True)
+ProcessUpdateSchema = body_schema(PROCESS, "ProcessUpdate", create=False)
+ProcessBatchUpdateSchema = body_schema(PROCESS, "ProcessBatchUpdate", create=False, batch=True)
+SetCreateSchema = body_schema(SET, "SetCreate", create=True)
+SetUpdateSchema = body_schema(SET, "SetUpdate", create=False)
+ModuleCreateSchema = body_schema(MODULE, "ModuleCreate", create=True)
+ModuleUpdateSchema = body_schema(MODULE, "ModuleUpdate", create=False)
 
 
 def load_batch_update(body: dict) -> tuple[list[int], dict]:
     """batch_update_process's body: the ids, then the attributes (validated like an update)."""
     ids = process_ids(body.get("bk_process_id", missing))
-    values = load(ProcessBatchUpdateSchema(), body, ignore=("bk_biz_id", "bk_process_id"))
+    values = load(ProcessBatchUpdateSchema(), body, ignore=(*PROCESS.ignored, "bk_process_id"))
     if not values:
         raise ApiError(1199008, "attributes")
     return ids, values
@@ -211,7 +232,7 @@ def process_ids(raw: object) -> list[int]:
     return list(ids)
 
 
-def load(schema: Schema, data: dict, ignore: tuple[str, ...] = ("bk_biz_id",)) -> dict:
+def load(schema: Schema, data: dict, ignore: tuple[str, ...] = PROCESS.ignored) -> dict:
     """Validate ``data`` with ``schema`` and return the normalised values, or raise the first
     failure in contract order: declared fields in order, then unknown keys as sent."""
     data = {k: v for k, v in data.items() if k not in ignore}
@@ -301,6 +322,31 @@ class SearchSchema(Schema):
     )
 
 
+class AuditSearchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    condition = fields.Dict(
+        load_default=dict,
+        error_messages=_invalid("invalid", "null"),
+        metadata={
+            "description": "bk_biz_id, op_type, op_target, inst_id, operator (values or "
+            "operators as in search_process), op_time: [from, to] (ISO 8601, inclusive)"
+        },
+    )
+    start = IntegerText(load_default=0, error_messages={"null": "1199009"})
+    limit = IntegerText(
+        load_default=0,
+        error_messages={"null": "1199009"},
+        metadata={"maximum": 200, "description": "page size; absent or 0: 20"},
+    )
+    sort = fields.String(
+        load_default="-op_time",
+        error_messages={"invalid": "1199007", "null": "1199007"},
+        metadata={"description": "comma-separated fields, '-' prefix for descending"},
+    )
+
+
 # --- responses (documentation) ---------------------------------------------------------------
 
 
@@ -311,28 +357,42 @@ class EnvelopeSchema(Schema):
     data = fields.Raw(allow_none=True)
 
 
-ProcessSchema = Schema.from_dict(
-    {
-        **{a.id: _OPENAPI_TYPES[a.type](allow_none=True, metadata=_openapi(a)) for a in ATTRIBUTES},
-        "bk_process_id": fields.Integer(),
-        "bk_supplier_account": fields.String(),
-        "create_time": fields.DateTime(),  # ISO 8601 with offset and microseconds
-        "last_time": fields.DateTime(),
-    },
-    name="Process",
-)
+def output_schema(kind: Kind, name: str) -> type[Schema]:
+    """What search (and create, for sets and modules) answers for one object of ``kind``."""
+    return Schema.from_dict(
+        {
+            a.id: _OPENAPI_TYPES[a.type](allow_none=True, metadata=_openapi(a))
+            for a in (*kind.attributes, *kind.system)
+        },
+        name=name,
+    )
+
+
+ProcessSchema = output_schema(PROCESS, "Process")
+SetSchema = output_schema(SET, "Set")
+ModuleSchema = output_schema(MODULE, "Module")
 
 
 class CreatedSchema(EnvelopeSchema):
     data = fields.Dict(metadata={"example": {"bk_process_id": 1}})
 
 
-class SearchResultSchema(EnvelopeSchema):
-    class Data(Schema):
-        count = fields.Integer()
-        info = fields.List(fields.Nested(ProcessSchema))
+def search_result_schema(item: type[Schema], name: str) -> type[Schema]:
+    data = Schema.from_dict(
+        {"count": fields.Integer(), "info": fields.List(fields.Nested(item))}, name=f"{name}Data"
+    )
+    return type(name, (EnvelopeSchema,), {"data": fields.Nested(data)})
 
-    data = fields.Nested(Data)
+
+def created_schema(item: type[Schema], name: str) -> type[Schema]:
+    return type(name, (EnvelopeSchema,), {"data": fields.Nested(item)})
+
+
+SearchResultSchema = search_result_schema(ProcessSchema, "ProcessSearchResult")
+SetSearchResultSchema = search_result_schema(SetSchema, "SetSearchResult")
+ModuleSearchResultSchema = search_result_schema(ModuleSchema, "ModuleSearchResult")
+SetCreatedSchema = created_schema(SetSchema, "SetCreated")
+ModuleCreatedSchema = created_schema(ModuleSchema, "ModuleCreated")
 
 
 class DetailSchema(EnvelopeSchema):
@@ -346,3 +406,30 @@ class DetailSchema(EnvelopeSchema):
 
 class SuccessSchema(EnvelopeSchema):
     data = fields.String(metadata={"example": "success"})
+
+
+class AuditRowSchema(Schema):
+    id = fields.Integer()
+    bk_supplier_account = fields.String()
+    bk_biz_id = fields.Integer(allow_none=True)
+    op_type = fields.Integer(metadata={"description": "1 create, 2 update, 3 delete"})
+    op_target = fields.String(metadata={"description": "process, set or module"})
+    inst_id = fields.Integer()
+    op_desc = fields.String()
+    operator = fields.String()
+    op_from = fields.String()
+    op_time = fields.DateTime()
+    request_id = fields.String()
+    content = fields.Dict(metadata={"description": "{pre_data, cur_data}"})
+
+
+AuditSearchResultSchema = search_result_schema(AuditRowSchema, "AuditSearchResult")
+
+
+class BoundModuleSchema(EnvelopeSchema):
+    class BoundModule(Schema):
+        bk_module_name = fields.String()
+        set_num = fields.Integer()
+        is_bind = fields.Integer(metadata={"enum": [0, 1]})
+
+    data = fields.List(fields.Nested(BoundModule))

@@ -7,11 +7,12 @@ import re
 from typing import ClassVar
 
 from flask import request
+from flask_smorest import Blueprint
 from werkzeug.routing import BaseConverter
 
 from .. import context
 from ..errors import ApiError, invalid
-from ..schemas import INT64_MAX, positive_id
+from ..schemas import INT64_MAX, EnvelopeSchema, SuccessSchema, positive_id
 from ..services import Actor, Scope
 
 _ACCOUNT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -43,8 +44,18 @@ def check_path(endpoint: str | None, values: dict | None) -> None:
             values[name] = positive_id(raw)
             if values[name] is None:
                 raise invalid(name)
-        if name == "bk_module_name" and not 1 <= len(raw) <= 256:
+        if name == "bk_module_name" and not _module_name(raw):
             raise invalid(name)
+
+
+def _module_name(name: str) -> bool:
+    """1-256 characters of UTF-8 text that a database can store. Werkzeug decodes the path's
+    bytes leniently (bad UTF-8 turns into U+FFFD), so the raw bytes are checked here."""
+    try:
+        request.environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return False
+    return 1 <= len(name) <= 256 and "\x00" not in name
 
 
 def _no_constants(name: str):
@@ -69,6 +80,32 @@ def json_body() -> dict:
 
 def scope(account: str, biz_id: int) -> Scope:
     return Scope(account=account, biz_id=biz_id)
+
+
+def header_account() -> str:
+    """HTTP_BLUEKING_SUPPLIER_ID, for the endpoints whose path has no account (§1): "0" when
+    absent or empty, else an account as the path would take it, or 400 / 1199003."""
+    sent = request.headers.get("HTTP_BLUEKING_SUPPLIER_ID", "").strip()
+    if not sent:
+        return "0"
+    if not _ACCOUNT.fullmatch(sent):
+        raise invalid("HTTP_BLUEKING_SUPPLIER_ID")
+    return sent
+
+
+def doc(blp: Blueprint, body=None, result=SuccessSchema):
+    """OpenAPI for a view, from the same schemas that validate its body."""
+    spec: dict = {"responses": {"200": {"content": {"application/json": {"schema": result}}}}}
+    spec["responses"]["default"] = {
+        "description": "error envelope",
+        "content": {"application/json": {"schema": EnvelopeSchema}},
+    }
+    if body is not None:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    return blp.doc(**spec)
 
 
 def actor() -> Actor:

@@ -10,7 +10,6 @@ from ..envelope import ok
 from ..schemas import (
     CreatedSchema,
     DetailSchema,
-    EnvelopeSchema,
     ProcessBatchUpdateSchema,
     ProcessCreateSchema,
     ProcessUpdateSchema,
@@ -21,7 +20,7 @@ from ..schemas import (
     load_batch_update,
 )
 from ..services import process as service
-from . import actor, check_path, json_body, scope
+from . import actor, check_path, doc, json_body, scope
 
 blp = Blueprint("process", __name__, url_prefix="/api/v3/proc", description="Processes")
 blp.url_value_preprocessor(check_path)
@@ -31,18 +30,7 @@ ALL = "/<account:bk_supplier_account>/<id:bk_biz_id>"
 
 
 def _doc(body=None, result=SuccessSchema):
-    """OpenAPI for a view, from the same schemas that validate its body."""
-    doc: dict = {"responses": {"200": {"content": {"application/json": {"schema": result}}}}}
-    doc["responses"]["default"] = {
-        "description": "error envelope",
-        "content": {"application/json": {"schema": EnvelopeSchema}},
-    }
-    if body is not None:
-        doc["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": body}},
-        }
-    return blp.doc(**doc)
+    return doc(blp, body, result)
 
 
 @blp.route(ALL, methods=["POST"])

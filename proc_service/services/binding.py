@@ -1,0 +1,106 @@
+"""Process bindings to module names (contract §3): list, bind, unbind.
+
+A binding names a module, not a module row: it reaches every module of that name in the
+business, and outlives renames and deletions of modules (§6), which get_process_bind_module
+then lists last with set_num 0.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from .. import db
+from ..errors import not_found
+from ..models import Module, ProcessBinding
+from . import Actor, Scope, audit
+from .process import get as get_process
+from .shared import write
+
+
+def list_modules(sess: Session, scope: Scope, process_id: int) -> list[dict]:
+    """One entry per module name of the business's normal modules, in the order the first
+    module of each name was created, then any binding whose name has no normal module."""
+    first = func.min(Module.bk_module_id)
+    normal = (
+        select(Module.bk_module_name, func.count().label("set_num"))
+        .where(*_normal_modules(scope))
+        .group_by(Module.bk_module_name)
+        .order_by(first, Module.bk_module_name)
+    )
+    with db.read(sess, snapshot=True):
+        get_process(sess, scope, process_id)
+        modules = sess.execute(normal).all()
+        bound = sess.scalars(
+            select(ProcessBinding.bk_module_name)
+            .where(ProcessBinding.bk_process_id == process_id)
+            .order_by(ProcessBinding.create_time, ProcessBinding.bk_module_name)
+        ).all()
+    listed = [
+        {"bk_module_name": name, "set_num": count, "is_bind": int(name in bound)}
+        for name, count in modules
+    ]
+    names = {entry["bk_module_name"] for entry in listed}
+    dangling = [{"bk_module_name": n, "set_num": 0, "is_bind": 1} for n in bound if n not in names]
+    return listed + dangling
+
+
+@write
+def bind(sess: Session, scope: Scope, actor: Actor, process_id: int, name: str) -> None:
+    # The process row lock makes concurrent binds of one process take turns.
+    get_process(sess, scope, process_id, lock=True)
+    exists = select(Module.bk_module_id).where(
+        *_normal_modules(scope), Module.bk_module_name == name
+    )
+    if sess.scalar(exists.limit(1)) is None:
+        raise not_found(f"bk_module_name {name}")
+    names = _bound_names(sess, process_id)
+    if name in names:
+        return  # already bound: nothing changes, nothing to audit
+    sess.add(
+        ProcessBinding(bk_process_id=process_id, bk_module_name=name, create_time=datetime.now(UTC))
+    )
+    _audit(sess, scope, actor, process_id, f"bind module [{name}]", names, names | {name})
+
+
+@write
+def unbind(sess: Session, scope: Scope, actor: Actor, process_id: int, name: str) -> None:
+    get_process(sess, scope, process_id, lock=True)
+    names = _bound_names(sess, process_id)
+    if name not in names:
+        return  # unbinding what is not bound is a no-op success
+    sess.execute(
+        delete(ProcessBinding).where(
+            ProcessBinding.bk_process_id == process_id, ProcessBinding.bk_module_name == name
+        )
+    )
+    _audit(sess, scope, actor, process_id, f"unbind module [{name}]", names, names - {name})
+
+
+def _normal_modules(scope: Scope) -> list:
+    return [
+        Module.bk_supplier_account == scope.account,
+        Module.bk_biz_id == scope.biz_id,
+        Module.default == 0,
+    ]
+
+
+def _bound_names(sess: Session, process_id: int) -> set[str]:
+    bound = select(ProcessBinding.bk_module_name).where(ProcessBinding.bk_process_id == process_id)
+    return set(sess.scalars(bound))
+
+
+def _audit(sess, scope, actor, process_id: int, desc: str, pre: set, cur: set) -> None:
+    audit.record(
+        sess,
+        scope,
+        actor,
+        op_type=audit.UPDATE,
+        target="process",
+        inst_id=process_id,
+        desc=desc,
+        pre={"bk_module_names": sorted(pre)},
+        cur={"bk_module_names": sorted(cur)},
+    )
