@@ -3,6 +3,8 @@ app, migrations run on start, metrics add up across workers."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import socket
 import subprocess
@@ -117,3 +119,65 @@ def test_seed_examples_and_metrics_over_http(server):
         and 'endpoint="process.search_process"' in line
     ]
     assert searches and float(searches[0].rsplit(" ", 1)[1]) == 7.0
+
+
+def _readme_walkthrough(base: str) -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- walkthrough -->\n```sh\n", 1)[1].split("```", 1)[0]
+    assert "http://127.0.0.1:8000/api/v3" in block  # the README's serve command's address
+    return block.replace("http://127.0.0.1:8000", base)
+
+
+@pytest.mark.slow
+def test_readme_walkthrough_runs_as_written(server):
+    """The README's walk-through block, run by bash as a user would paste it, twice (it cleans
+    up after itself)."""
+    script = _readme_walkthrough(server)
+    for _ in range(2):
+        run = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        outputs = [json.loads(line) for line in run.stdout.splitlines()]
+        assert all(out["result"] is True for out in outputs), outputs
+        modules = [m["data"] for m in outputs[:2]]
+        assert [m["bk_module_name"] for m in modules] == ["gameserver", "db"]
+        assert outputs[2]["data"] == "success"
+        assert outputs[3]["data"] == [
+            {"bk_module_name": "gameserver", "set_num": 1, "is_bind": 1},
+            {"bk_module_name": "db", "set_num": 1, "is_bind": 0},
+        ]
+        found = outputs[4]["data"]
+        assert found["count"] == 1 and found["info"][0]["bk_process_name"] == "gamesvr"
+        trail = outputs[5]["data"]["info"]
+        assert [row["op_desc"] for row in trail] == [
+            "bind module [gameserver]",
+            "create process",
+            "create module",
+            "create module",
+            "create set",
+        ]
+        assert {row["operator"] for row in trail} == {"admin"}
+        assert [out["data"] for out in outputs[6:]] == ["success", "success"]
+
+
+@pytest.mark.slow
+def test_module_name_that_is_not_utf8_is_refused(server):
+    """gunicorn hands the path's raw bytes over; bytes that are not UTF-8 are not a name."""
+    created = requests.post(
+        f"{server}/api/v3/proc/0/7", json={"bk_process_name": "a", "bk_func_name": "a"}, timeout=5
+    ).json()["data"]["bk_process_id"]
+    host, port = server.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        conn.request("PUT", f"/api/v3/proc/module/0/7/{created}/ok%FFname")
+        resp = conn.getresponse()
+        body = json.loads(resp.read())
+    finally:
+        conn.close()
+    assert resp.status == 400
+    assert body["bk_error_code"] == 1199003 and "bk_module_name" in body["bk_error_msg"]

@@ -664,6 +664,18 @@ def test_database_unavailable_is_503_without_detail():
             (client.put, proc_url(pid=1), {"user": "x"}, 1108005),
             (client.put, proc_url(), {"bk_process_id": "1,2", "user": "x"}, 1108005),
             (client.delete, proc_url(pid=1), None, 1108007),
+            (client.get, "/api/v3/proc/module/0/1/1", None, 1108004),
+            (client.put, "/api/v3/proc/module/0/1/1/gs", None, 1108002),
+            (client.delete, "/api/v3/proc/module/0/1/1/gs", None, 1108003),
+            (client.post, "/api/v3/set/1", {"bk_set_name": "a"}, 1108008),
+            (client.put, "/api/v3/set/1/1", {}, 1108005),
+            (client.delete, "/api/v3/set/1/1", None, 1108007),
+            (client.post, "/api/v3/set/search/0/1", {}, 1108006),
+            (client.post, "/api/v3/module/1/1", {"bk_module_name": "a"}, 1108008),
+            (client.put, "/api/v3/module/1/1/1", {}, 1108005),
+            (client.delete, "/api/v3/module/1/1/1", None, 1108007),
+            (client.post, "/api/v3/module/search/0/1/1", {}, 1108006),
+            (client.post, "/api/v3/audit/search", {}, 1108006),
         ]
         for method, url, body, code in cases:
             for headers in (EN, ZH):
