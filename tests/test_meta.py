@@ -62,6 +62,29 @@ def test_openapi_documents_the_process_endpoints(client):
     assert client.get("/docs").status_code == 200
 
 
+def test_openapi_documents_topology_bindings_and_audit(client):
+    spec = client.get("/openapi.json").get_json()
+    paths = spec["paths"]
+    binding = "/api/v3/proc/module/{bk_supplier_account}/{bk_biz_id}/{bk_process_id}"
+    assert "get" in paths[binding]
+    assert set(paths[binding + "/{bk_module_name}"]) >= {"put", "delete"}
+    assert set(paths["/api/v3/set/{bk_biz_id}/{bk_set_id}"]) >= {"put", "delete"}
+    assert set(paths["/api/v3/module/{bk_biz_id}/{bk_set_id}/{bk_module_id}"]) >= {"put", "delete"}
+    assert "post" in paths["/api/v3/module/search/{bk_supplier_account}/{bk_biz_id}/{bk_set_id}"]
+    # Writes without an account in the path document the header that carries it.
+    create_set = paths["/api/v3/set/{bk_biz_id}"]["post"]
+    assert [p["name"] for p in create_set["parameters"]] == ["HTTP_BLUEKING_SUPPLIER_ID"]
+    audit = paths["/api/v3/audit/search"]["post"]
+    assert [p["name"] for p in audit["parameters"]] == ["HTTP_BLUEKING_SUPPLIER_ID"]
+    schemas = spec["components"]["schemas"]
+    # Generated from the set and module tables, like the process schemas.
+    assert schemas["SetCreate"]["properties"]["bk_set_env"]["enum"] == ["1", "2", "3"]
+    assert schemas["SetCreate"]["properties"]["bk_capacity"]["maximum"] == 999999999
+    assert schemas["SetCreate"]["required"] == ["bk_set_name"]
+    assert schemas["ModuleCreate"]["required"] == ["bk_module_name"]
+    assert schemas["ModuleCreate"]["properties"]["bk_module_type"]["enum"] == ["1", "2"]
+
+
 def test_metrics_count_requests(client):
     client.post("/api/v3/proc/search/0/1", json={})
     text_ = client.get("/metrics").get_data(as_text=True)

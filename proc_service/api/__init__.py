@@ -93,9 +93,19 @@ def header_account() -> str:
     return sent
 
 
-def doc(blp: Blueprint, body=None, result=SuccessSchema):
+ACCOUNT_HEADER = {
+    "in": "header",
+    "name": "HTTP_BLUEKING_SUPPLIER_ID",
+    "description": "supplier account (this path has none)",
+    "schema": {"type": "string", "pattern": _ACCOUNT.pattern, "default": "0"},
+}
+
+
+def doc(blp: Blueprint, body=None, result=SuccessSchema, account_header: bool = False):
     """OpenAPI for a view, from the same schemas that validate its body."""
     spec: dict = {"responses": {"200": {"content": {"application/json": {"schema": result}}}}}
+    if account_header:
+        spec["parameters"] = [ACCOUNT_HEADER]
     spec["responses"]["default"] = {
         "description": "error envelope",
         "content": {"application/json": {"schema": EnvelopeSchema}},

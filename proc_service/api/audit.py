@@ -14,7 +14,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v3/audit", description="Audi
 
 
 @blp.route("/search", methods=["POST"])
-@doc(blp, AuditSearchSchema, AuditSearchResultSchema)
+@doc(blp, AuditSearchSchema, AuditSearchResultSchema, account_header=True)
 def search_audit():
     """search_audit: the audit rows of one supplier account (HTTP_BLUEKING_SUPPLIER_ID)"""
     params = load(AuditSearchSchema(), json_body(), ignore=())

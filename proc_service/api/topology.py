@@ -45,7 +45,7 @@ def _here(bk_biz_id: int):
 
 
 @set_blp.route("/<id:bk_biz_id>", methods=["POST"])
-@doc(set_blp, SetCreateSchema, SetCreatedSchema)
+@doc(set_blp, SetCreateSchema, SetCreatedSchema, account_header=True)
 def create_set(bk_biz_id: int):
     """create_set: create a set in a business; answers the set"""
     values = load(SetCreateSchema(), json_body(), ignore=SET.ignored)
@@ -53,7 +53,7 @@ def create_set(bk_biz_id: int):
 
 
 @set_blp.route(SET_ONE, methods=["PUT"])
-@doc(set_blp, SetUpdateSchema)
+@doc(set_blp, SetUpdateSchema, account_header=True)
 def update_set(bk_biz_id: int, bk_set_id: int):
     """update_set: change the fields sent, leave the rest"""
     values = load(SetUpdateSchema(), json_body(), ignore=SET.ignored)
@@ -62,7 +62,7 @@ def update_set(bk_biz_id: int, bk_set_id: int):
 
 
 @set_blp.route(SET_ONE, methods=["DELETE"])
-@doc(set_blp)
+@doc(set_blp, account_header=True)
 def delete_set(bk_biz_id: int, bk_set_id: int):
     """delete_set: delete a set and its modules (process bindings stay: they name modules)"""
     service.delete_set(db.session(), _here(bk_biz_id), actor(), bk_set_id)
@@ -79,7 +79,7 @@ def search_set(bk_supplier_account: str, bk_biz_id: int):
 
 
 @module_blp.route(SET_ONE, methods=["POST"])
-@doc(module_blp, ModuleCreateSchema, ModuleCreatedSchema)
+@doc(module_blp, ModuleCreateSchema, ModuleCreatedSchema, account_header=True)
 def create_module(bk_biz_id: int, bk_set_id: int):
     """create_module: create a module in a set; answers the module"""
     values = load(ModuleCreateSchema(), json_body(), ignore=MODULE.ignored)
@@ -88,7 +88,7 @@ def create_module(bk_biz_id: int, bk_set_id: int):
 
 
 @module_blp.route(MODULE_ONE, methods=["PUT"])
-@doc(module_blp, ModuleUpdateSchema)
+@doc(module_blp, ModuleUpdateSchema, account_header=True)
 def update_module(bk_biz_id: int, bk_set_id: int, bk_module_id: int):
     """update_module: change the fields sent, leave the rest"""
     values = load(ModuleUpdateSchema(), json_body(), ignore=MODULE.ignored)
@@ -98,7 +98,7 @@ def update_module(bk_biz_id: int, bk_set_id: int, bk_module_id: int):
 
 
 @module_blp.route(MODULE_ONE, methods=["DELETE"])
-@doc(module_blp)
+@doc(module_blp, account_header=True)
 def delete_module(bk_biz_id: int, bk_set_id: int, bk_module_id: int):
     """delete_module: delete a module (process bindings stay: they name modules)"""
     service.delete_module(db.session(), _here(bk_biz_id), actor(), bk_set_id, bk_module_id)
