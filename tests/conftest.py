@@ -21,7 +21,7 @@ from proc_service.migrate import upgrade
 PG_ADMIN_URL = os.environ.get(
     "PROC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-TABLES = ("process_bindings", "audit_log", "processes")
+TABLES = ("process_bindings", "audit_log", "processes", "modules", "sets")
 
 
 def _libpq(url: str) -> str:

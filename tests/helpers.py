@@ -63,15 +63,26 @@ def detail(client, pid, account="0", biz=1) -> dict:
 
 
 def snapshot(db_url: str) -> list[tuple]:
-    """Every process row and audit row, read straight from the database."""
+    """Every process, set, module, binding and audit row, read straight from the database."""
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
-            processes = conn.execute(text("SELECT * FROM processes ORDER BY bk_process_id")).all()
-            audit = conn.execute(text("SELECT id FROM audit_log ORDER BY id")).all()
-        return [tuple(r) for r in processes] + [("audit", *r) for r in audit]
+            rows = []
+            for table, key in SNAPSHOT_TABLES:
+                found = conn.execute(text(f"SELECT * FROM {table} ORDER BY {key}")).all()
+                rows.extend((table, *r) for r in found)
+        return rows
     finally:
         engine.dispose()
+
+
+SNAPSHOT_TABLES = (
+    ("processes", "bk_process_id"),
+    ("sets", "bk_set_id"),
+    ("modules", "bk_module_id"),
+    ("process_bindings", "bk_process_id, bk_module_name"),
+    ("audit_log", "id"),
+)
 
 
 def audit_rows(db_url: str) -> list[dict]:
