@@ -32,7 +32,17 @@ class AccountConverter(BaseConverter):
     openapi: ClassVar[dict] = {"type": "string", "pattern": _ACCOUNT.pattern, "maxLength": 64}
 
 
-CONVERTERS = {"id": IdConverter, "account": AccountConverter}
+class ModuleNameConverter(BaseConverter):
+    """<module_name:...>: the rest of the path, "/" included, even first ("/opt/app" arrives
+    as "%2Fopt%2Fapp" and is decoded before routing); werkzeug's <path:> refuses a leading
+    "/". check_path applies the length and encoding rules."""
+
+    regex = ".+"
+    part_isolating = False
+    openapi: ClassVar[dict] = {"type": "string", "minLength": 1, "maxLength": 256}
+
+
+CONVERTERS = {"id": IdConverter, "account": AccountConverter, "module_name": ModuleNameConverter}
 
 
 def check_path(endpoint: str | None, values: dict | None) -> None:

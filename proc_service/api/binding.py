@@ -17,7 +17,7 @@ blp.url_value_preprocessor(check_path)
 
 ONE = "/<account:bk_supplier_account>/<id:bk_biz_id>/<id:bk_process_id>"
 # A module name is URL-decoded text that may hold "/" (sent as %2F): the rest of the path.
-NAMED = ONE + "/<path:bk_module_name>"
+NAMED = ONE + "/<module_name:bk_module_name>"
 
 
 @blp.route(ONE, methods=["GET"])
