@@ -341,9 +341,12 @@ class AuditSearchSchema(Schema):
         metadata={"maximum": 200, "description": "page size; absent or 0: 20"},
     )
     sort = fields.String(
-        load_default="-op_time",
+        load_default="",
         error_messages={"invalid": "1199007", "null": "1199007"},
-        metadata={"description": "comma-separated fields, '-' prefix for descending"},
+        metadata={
+            "description": "comma-separated fields, '-' prefix for descending; "
+            "absent or empty: -op_time (newest first)"
+        },
     )
 
 

@@ -70,7 +70,7 @@ def test_topology_migration_keeps_processes_and_bindings(empty_url):
             conn.execute(
                 text(
                     "INSERT INTO processes (bk_supplier_account, bk_biz_id, bk_process_name,"
-                    " description, port, protocol, bk_func_id, bk_func_name, work_path, \"user\","
+                    ' description, port, protocol, bk_func_id, bk_func_name, work_path, "user",'
                     " start_cmd, stop_cmd, restart_cmd, face_stop_cmd, reload_cmd, pid_file,"
                     " auto_start, bk_start_param_regex, create_time, last_time) VALUES ('0', 1,"
                     " 'nginx', '', '80', '1', '', 'nginx', '', '', '', '', '', '', '', '', false,"
@@ -95,7 +95,7 @@ def test_topology_migration_keeps_processes_and_bindings(empty_url):
             conn.execute(
                 text(
                     "INSERT INTO modules (bk_supplier_account, bk_biz_id, bk_set_id,"
-                    " bk_module_name, operator, bk_bak_operator, \"default\", create_time,"
+                    ' bk_module_name, operator, bk_bak_operator, "default", create_time,'
                     " last_time) VALUES ('0', 1, 1, '数据库', '', '', 0, CURRENT_TIMESTAMP,"
                     " CURRENT_TIMESTAMP)"
                 )

@@ -1,4 +1,4 @@
-"""sets and modules (contract §6); binding names compare like module names
+"""sets and modules (contract §6); binding names and audit text compare by code point
 
 Revision ID: 0002
 Revises: 0001
@@ -17,6 +17,16 @@ depends_on: str | Sequence[str] | None = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 UTC_TIME = sa.DateTime(timezone=True)
+# Columns 0001 created with the database's collation (PostgreSQL only).
+C_COLLATED = (
+    ("process_bindings", "bk_module_name", 256),
+    ("audit_log", "bk_supplier_account", 64),
+    ("audit_log", "op_target", 32),
+    ("audit_log", "op_desc", 512),
+    ("audit_log", "operator", 256),
+    ("audit_log", "op_from", 256),
+    ("audit_log", "request_id", 128),
+)
 
 
 def Chars(length: int) -> sa.String:
@@ -87,25 +97,27 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_biz_time", "audit_log", [*scope, "op_time"])
 
     if op.get_bind().dialect.name == "postgresql":
-        # Binding names are compared with module names: the same collation on both sides.
-        op.alter_column(
-            "process_bindings",
-            "bk_module_name",
-            type_=sa.String(256, collation="C"),
-            existing_type=sa.String(256),
-            existing_nullable=False,
-        )
+        # Text that searches sort and compare: code-point order, as on SQLite (see models).
+        for table, column, length in C_COLLATED:
+            op.alter_column(
+                table,
+                column,
+                type_=sa.String(length, collation="C"),
+                existing_type=sa.String(length),
+                existing_nullable=False,
+            )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.alter_column(
-            "process_bindings",
-            "bk_module_name",
-            type_=sa.String(256),
-            existing_type=sa.String(256, collation="C"),
-            existing_nullable=False,
-        )
+        for table, column, length in C_COLLATED:
+            op.alter_column(
+                table,
+                column,
+                type_=sa.String(length),
+                existing_type=sa.String(length, collation="C"),
+                existing_nullable=False,
+            )
     op.drop_index("ix_audit_log_biz_time", table_name="audit_log")
     op.drop_table("modules")
     op.drop_table("sets")

@@ -20,6 +20,7 @@ from .shared import render
 CREATE, UPDATE, DELETE = 1, 2, 3
 VERBS = {CREATE: "create", UPDATE: "update", DELETE: "delete"}
 DEFAULT_LIMIT = 20
+DEFAULT_SORT = "-op_time"  # newest first
 FIELDS = (
     "id",
     "bk_supplier_account",
@@ -89,8 +90,10 @@ def search(sess: Session, account: str, params: dict) -> dict:
         else:
             raise ApiError(1199011, key)
     start, limit = query.page_window(params["start"], params["limit"], DEFAULT_LIMIT)
-    # Newest first by default; rows written in one transaction tie on op_time, then id decides.
-    order = query.order(AuditLog, SORTABLE, params["sort"], "id", tie_descending=None)
+    # An empty sort is the default one, as an empty limit is. Ties (rows of one transaction can
+    # share an op_time) are broken by id, in the first key's direction.
+    sort = params["sort"] if params["sort"].replace(",", "").strip() else DEFAULT_SORT
+    order = query.order(AuditLog, SORTABLE, sort, "id", tie_descending=None)
     page = select(AuditLog).where(*where).order_by(*order).offset(start).limit(limit)
     with db.read(sess, snapshot=True):
         count = sess.scalar(select(func.count()).select_from(AuditLog).where(*where))
