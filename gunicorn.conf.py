@@ -14,6 +14,9 @@ errorlog = "-"
 # default. "dangerous" maps them like dashes, which is exactly the equivalence the contract
 # defines (BK_User == BK-User); the app trusts no header for anything security-relevant.
 header_map = "dangerous"
+# gunicorn's own ceiling (its default is 4094): a module name of 256 four-byte characters is
+# about 3 KB percent-encoded, and a longer line would get gunicorn's HTML 414, not the envelope.
+limit_request_line = 8190
 
 # Every worker writes its metrics here and /metrics adds them up (prometheus_client's
 # multiprocess mode); set before any worker imports prometheus_client.

@@ -252,10 +252,3 @@ MODULE = Kind(
 )
 
 KINDS: tuple[Kind, ...] = (PROCESS, SET, MODULE)
-
-# The process table under the names the rest of the code has always used.
-BY_ID = PROCESS.by_id
-WRITABLE = PROCESS.writable
-SYSTEM_FIELDS = tuple(a.id for a in PROCESS.system)
-OUTPUT_FIELDS = PROCESS.output_fields
-UNIQUE_RULES = PROCESS.unique_rules

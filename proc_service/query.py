@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from .attributes import KINDS, Attribute, Kind
+from .attributes import Attribute, Kind
 from .errors import ApiError
 from .models import MODELS
 from .regex import Refused, portable
@@ -40,7 +40,6 @@ PAGE_LIMIT = 200
 LIST_LIMIT = 1000
 REGEX_LIMIT = 256
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
-SYSTEM = {a for kind in KINDS for a in kind.system}
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
 
 
@@ -161,7 +160,9 @@ def _about(key: str):
 def _normalise(attr: Attribute, value: object) -> object:
     """A condition value, normalised like a write (§3), without write-only rules."""
     with _about(attr.id):
-        if value is None and attr not in SYSTEM:  # a system field is never null
+        # Fields the service owns (ids, times) are never null; null means empty for the rest.
+        # (Path fields, the other unwritable ones, never get here: conditions ignore them.)
+        if value is None and attr.writable:
             return attr.empty
         return coerce(attr, value, strict=False)
 

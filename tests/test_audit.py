@@ -1127,3 +1127,31 @@ def test_messages_in_english_and_chinese(client):
     assert "exceed the limit 1000" in refused("$in", resp, 400, 1199035, "op_type")
     resp = audit(client, {"condition": {"op_type": {"$in": list(range(1001))}}}, headers=ZH)
     assert "超过限制 1000" in refused("$in", resp, 400, 1199035, "op_type")
+
+
+def test_regex_on_audit_text_has_the_search_time_limit(db_url):
+    """A $regex condition on audit text gets PROC_REGEX_TIMEOUT_MS like search_process: a
+    pattern slow on long values ("[ab]*a[ab]{64}c") is refused with 400 / 1199006 naming its
+    field, on both databases, instead of holding a worker. Here the limit is 1 ms."""
+    from sqlalchemy import insert
+
+    from proc_service import create_app
+    from proc_service.models import AuditLog
+
+    # Rows any writer can cause (BK_User is the operator), inserted directly for speed.
+    engine = create_engine(db_url)
+    row = {"bk_supplier_account": "0", "bk_biz_id": 1, "op_type": 1, "op_target": "process",
+           "op_desc": "create process", "operator": "ab" * 128, "op_from": "",
+           "op_time": datetime.now(UTC), "request_id": "r", "content": {}}  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(AuditLog), [{**row, "inst_id": i} for i in range(2000)])
+    engine.dispose()
+    app = create_app({"DATABASE_URL": db_url, "LOG_LEVEL": "WARNING", "REGEX_TIMEOUT_MS": 1})
+    client = app.test_client()
+    try:
+        slow = {"condition": {"operator": {"$regex": "[ab]*a[ab]{64}c"}}}
+        err(client.post(AUDIT, json=slow, headers=EN), 400, 1199006, "operator")
+        # The limit did not outlive its search: the next one on the connection runs freely.
+        assert ok(client.post(AUDIT, json={"condition": {"inst_id": 7}}))["count"] == 1
+    finally:
+        app.extensions["db_engine"].dispose()

@@ -115,3 +115,37 @@ def test_topology_migration_keeps_processes_and_bindings(empty_url):
             assert conn.execute(text("SELECT count(*) FROM processes")).scalar() == 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_text_columns_carry_the_collation_the_models_declare(db_url):
+    """`alembic check` does not compare collations, so this does: every column the models
+    declare COLLATE "C" (code-point order, as on SQLite) has it in the migrated database, and
+    no other text column does."""
+    from sqlalchemy.dialects import postgresql
+
+    from proc_service.models import Base
+
+    dialect = postgresql.dialect()
+    declared = {
+        (table.name, column.name): 'COLLATE "C"' in column.type.compile(dialect=dialect)
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+    }
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            found = {
+                (t, c): collation == "C"
+                for t, c, collation in conn.execute(
+                    text(
+                        "SELECT table_name, column_name, collation_name"
+                        " FROM information_schema.columns WHERE table_schema = 'public'"
+                        " AND table_name != 'alembic_version'"
+                    )
+                )
+            }
+    finally:
+        engine.dispose()
+    assert found == declared
+    assert declared[("audit_log", "op_desc")] and declared[("process_bindings", "bk_module_name")]

@@ -59,7 +59,7 @@ def server(db_url):
         try:
             if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a worker still booting
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
@@ -181,3 +181,13 @@ def test_module_name_that_is_not_utf8_is_refused(server):
         conn.close()
     assert resp.status == 400
     assert body["bk_error_code"] == 1199003 and "bk_module_name" in body["bk_error_msg"]
+
+
+@pytest.mark.slow
+def test_a_module_name_too_long_for_the_contract_gets_the_envelope(server):
+    """A request line of 5-8 KB reaches the app (gunicorn's default stops at 4094 bytes with an
+    HTML 414), so an over-long name is refused like any other: 400 / 1199003 in the envelope."""
+    resp = requests.put(f"{server}/api/v3/proc/module/0/7/1/{'x' * 6000}", timeout=5)
+    assert resp.status_code == 400
+    assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert resp.json()["bk_error_code"] == 1199003

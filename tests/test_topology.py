@@ -1471,3 +1471,44 @@ def test_search_module_refusals(client, db_url, modules_in_a_set):
     for body, code, field in cases:
         refused(body, client.post(url, json=body, headers=EN), 400, code, field)
     assert snapshot(db_url) == before
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite serialises writers
+def test_delete_set_audits_a_module_as_a_concurrent_rename_left_it(app, client, db_url):
+    """delete_set locks the set's modules before reading them: a rename that commits while it
+    waits is what its audit row records, not the name from before the rename."""
+    import time
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    set_id = ok(client.post("/api/v3/set/1", json={"bk_set_name": "s"}))["bk_set_id"]
+    module = ok(client.post(f"/api/v3/module/1/{set_id}", json={"bk_module_name": "old"}))
+    libpq = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    answers = {}
+
+    def delete():
+        answers["delete"] = app.test_client().delete(f"/api/v3/set/1/{set_id}")
+
+    with psycopg.connect(libpq) as other:  # a rename in flight holds the module's row lock
+        other.execute(
+            "UPDATE modules SET bk_module_name = 'new' WHERE bk_module_id = %s",
+            (module["bk_module_id"],),
+        )
+        worker = threading.Thread(target=delete)
+        worker.start()
+        with psycopg.connect(libpq, autocommit=True) as watcher:  # until delete_set waits
+            deadline = time.monotonic() + 10
+            while (
+                time.monotonic() < deadline
+                and not watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                ).fetchone()[0]
+            ):
+                time.sleep(0.02)
+        other.commit()
+        worker.join(timeout=30)
+    ok(answers["delete"])
+    deleted = [r for r in audit_rows(db_url) if r["op_type"] == 3 and r["op_target"] == "module"]
+    assert [r["content"]["pre_data"]["bk_module_name"] for r in deleted] == ["new"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from .. import db
@@ -18,4 +19,5 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v3/audit", description="Audi
 def search_audit():
     """search_audit: the audit rows of one supplier account (HTTP_BLUEKING_SUPPLIER_ID)"""
     params = load(AuditSearchSchema(), json_body(), ignore=())
-    return ok(service.search(db.session(), header_account(), params))
+    timeout = current_app.config["REGEX_TIMEOUT_MS"]
+    return ok(service.search(db.session(), header_account(), params, regex_timeout_ms=timeout))

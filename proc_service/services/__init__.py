@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Scope:
-    """Every process lives in one (supplier account, business); nothing crosses it."""
+    """Every process, set and module lives in one (supplier account, business); nothing
+    crosses it."""
 
     account: str
     biz_id: int

@@ -74,7 +74,7 @@ def search(sess: Session, scope: Scope, params: dict, regex_timeout_ms: int = 20
     """``params`` has been through SearchSchema; query.build checks the rest."""
     where = [Process.bk_supplier_account == scope.account, Process.bk_biz_id == scope.biz_id]
     found = query.build(PROCESS, where, params, special={"bk_module_name": _bound_to})
-    return shared.search(sess, found, params, regex_timeout_ms)
+    return shared.search(sess, found, params["page"]["start"], regex_timeout_ms)
 
 
 def _bound_to(value: object):

@@ -53,7 +53,7 @@ def write(operation):
     return run
 
 
-def search(sess: Session, found: query.Search, params: dict, regex_timeout_ms: int) -> dict:
+def search(sess: Session, found: query.Search, start: int, regex_timeout_ms: int) -> dict:
     """Run a built search: its COUNT and page in one snapshot. A $regex search gets
     ``regex_timeout_ms``: regex.py refuses the patterns it knows to be costly, but some stay
     slow ("[ab]*a[ab]{64}c" on long values), on either database."""
@@ -61,7 +61,7 @@ def search(sess: Session, found: query.Search, params: dict, regex_timeout_ms: i
         limit = db.time_limit(sess, regex_timeout_ms) if found.regex_fields else nullcontext()
         with db.read(sess, snapshot=True), limit:
             count = sess.scalar(found.count)
-            beyond = count <= params["page"]["start"]
+            beyond = count <= start
             rows = [] if beyond else sess.execute(found.page).mappings().all()
     except (DataError, OperationalError) as exc:
         # A pattern one engine refused or ran out of time on: the pattern is at fault.

@@ -46,7 +46,8 @@ def delete_set(sess: Session, scope: Scope, actor: Actor, set_id: int) -> None:
 
 def search_sets(sess: Session, scope: Scope, params: dict, regex_timeout_ms: int) -> dict:
     where = [Set.bk_supplier_account == scope.account, Set.bk_biz_id == scope.biz_id]
-    return shared.search(sess, query.build(SET, where, params), params, regex_timeout_ms)
+    found = query.build(SET, where, params)
+    return shared.search(sess, found, params["page"]["start"], regex_timeout_ms)
 
 
 @write
@@ -80,7 +81,8 @@ def search_modules(
         Module.bk_biz_id == scope.biz_id,
         Module.bk_set_id == set_id,
     ]
-    return shared.search(sess, query.build(MODULE, where, params), params, regex_timeout_ms)
+    found = query.build(MODULE, where, params)
+    return shared.search(sess, found, params["page"]["start"], regex_timeout_ms)
 
 
 def _get_set(
