@@ -334,11 +334,11 @@ class AuditSearchSchema(Schema):
             "operators as in search_process), op_time: [from, to] (ISO 8601, inclusive)"
         },
     )
-    start = IntegerText(load_default=0, error_messages={"null": "1199009"})
+    start = IntegerText(load_default=0, error_messages={"null": "1199009"}, metadata={"minimum": 0})
     limit = IntegerText(
         load_default=0,
         error_messages={"null": "1199009"},
-        metadata={"maximum": 200, "description": "page size; absent or 0: 20"},
+        metadata={"minimum": 0, "maximum": 200, "description": "page size; absent or 0: 20"},
     )
     sort = fields.String(
         load_default="",
@@ -429,7 +429,7 @@ class AuditRowSchema(Schema):
 AuditSearchResultSchema = search_result_schema(AuditRowSchema, "AuditSearchResult")
 
 
-class BoundModuleSchema(EnvelopeSchema):
+class BindingListSchema(EnvelopeSchema):
     class BoundModule(Schema):
         bk_module_name = fields.String()
         set_num = fields.Integer()

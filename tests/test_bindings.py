@@ -980,3 +980,16 @@ def test_bind_racing_delete_process_leaves_no_binding_behind(app, client, db_url
     # a bind that succeeded happened before the delete, whose audit row lists it
     (deleted,) = [r for r in audit_rows(db_url) if r["op_type"] == 3]
     assert set(deleted["content"]["pre_data"]["bk_module_names"]) == won
+
+
+def test_a_module_name_with_a_newline_binds_and_unbinds(client, db_url):
+    """Any UTF-8 text is a name, line breaks included: the path's rest is the name, "\\n" too."""
+    set_id = ok(client.post("/api/v3/set/1", json={"bk_set_name": "s"}))["bk_set_id"]
+    ok(client.post(f"/api/v3/module/1/{set_id}", json={"bk_module_name": "a\nb"}))
+    pid = create(client)
+    url = f"/api/v3/proc/module/0/1/{pid}/{quote('a' + chr(10) + 'b', safe='')}"
+    assert ok(client.put(url)) == "success"
+    listed = ok(client.get(f"/api/v3/proc/module/0/1/{pid}"))
+    assert listed == [{"bk_module_name": "a\nb", "set_num": 1, "is_bind": 1}]
+    assert ok(client.delete(url)) == "success"
+    assert ok(client.get(f"/api/v3/proc/module/0/1/{pid}"))[0]["is_bind"] == 0

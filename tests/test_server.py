@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 
 from .helpers import audit_rows
 from .test_seed import CREATE as SEED_CREATE
@@ -191,3 +192,52 @@ def test_a_module_name_too_long_for_the_contract_gets_the_envelope(server):
     assert resp.status_code == 400
     assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
     assert resp.json()["bk_error_code"] == 1199003
+
+
+def _sets(db_url: str) -> list[str]:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(text("SELECT bk_set_name FROM sets")).scalars())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_chunked_body_over_the_limit_is_413_not_cut_short(server, db_url):
+    """gunicorn ends a chunked body where the app stops reading: a body over 1 MiB must be
+    refused, not read up to 1 MiB and used."""
+
+    def chunks():
+        yield b'{"bk_set_name": "big"}'
+        for _ in range(30):
+            yield b" " * 65536
+
+    resp = requests.post(f"{server}/api/v3/set/7", data=chunks(), timeout=10)
+    assert resp.request.headers.get("Transfer-Encoding") == "chunked"
+    assert resp.status_code == 413
+    assert resp.json()["bk_error_code"] == 1199035
+    assert _sets(db_url) == []
+    # Under the limit, a chunked body is read whole.
+    small = requests.post(f"{server}/api/v3/set/7", data=iter([b'{"bk_set_name": "s"}']), timeout=5)
+    assert small.json()["data"]["bk_set_name"] == "s"
+
+
+@pytest.mark.slow
+def test_a_body_shorter_than_its_content_length_is_refused(server, db_url):
+    """A client that stops before its Content-Length did not send that body: 400, no write."""
+    body = b'{"bk_set_name": "cut"}'
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /api/v3/set/7 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(body) + 50, body)
+        )
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert json.loads(payload)["bk_error_code"] == 1199000
+    assert _sets(db_url) == []

@@ -16,6 +16,7 @@ from ..schemas import INT64_MAX, EnvelopeSchema, SuccessSchema, positive_id
 from ..services import Actor, Scope
 
 _ACCOUNT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_ACCOUNT_DOC = f"^{_ACCOUNT.pattern}$"  # OpenAPI patterns match anywhere unless anchored
 ID_PARAMETERS = ("bk_biz_id", "bk_process_id", "bk_set_id", "bk_module_id")
 
 
@@ -29,7 +30,7 @@ class IdConverter(BaseConverter):
 class AccountConverter(BaseConverter):
     """<account:...> in a rule; checked by check_path, documented here."""
 
-    openapi: ClassVar[dict] = {"type": "string", "pattern": _ACCOUNT.pattern, "maxLength": 64}
+    openapi: ClassVar[dict] = {"type": "string", "pattern": _ACCOUNT_DOC, "maxLength": 64}
 
 
 class ModuleNameConverter(BaseConverter):
@@ -37,7 +38,7 @@ class ModuleNameConverter(BaseConverter):
     as "%2Fopt%2Fapp" and is decoded before routing); werkzeug's <path:> refuses a leading
     "/". check_path applies the length and encoding rules."""
 
-    regex = ".+"
+    regex = r"[\s\S]+"  # any character, newlines too
     part_isolating = False
     openapi: ClassVar[dict] = {"type": "string", "minLength": 1, "maxLength": 256}
 
@@ -74,7 +75,13 @@ def _no_constants(name: str):
 
 def json_body() -> dict:
     """The body as a JSON object, whatever the Content-Type says; else 400 / 1199000."""
-    raw = request.get_data(cache=True)  # past MAX_CONTENT_LENGTH this raises 413
+    raw = request.get_data(cache=True)  # a Content-Length past MAX_CONTENT_LENGTH: 413
+    if request.content_length is None:
+        # A chunked body is read up to the limit and no further; one more byte means it was
+        # longer, and reading it past the limit raises 413 rather than using a cut-off body.
+        request.stream.read(1)
+    elif len(raw) != request.content_length:
+        raise ApiError(1199000)  # the client stopped before its Content-Length: not the body
     try:
         body = json.loads(raw, parse_constant=_no_constants)
     except (ValueError, RecursionError):
@@ -107,7 +114,7 @@ ACCOUNT_HEADER = {
     "in": "header",
     "name": "HTTP_BLUEKING_SUPPLIER_ID",
     "description": "supplier account (this path has none)",
-    "schema": {"type": "string", "pattern": _ACCOUNT.pattern, "default": "0"},
+    "schema": {"type": "string", "pattern": _ACCOUNT_DOC, "default": "0"},
 }
 
 

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from .. import db
 from ..envelope import ok
-from ..schemas import BoundModuleSchema
+from ..schemas import BindingListSchema
 from ..services import binding as service
 from . import actor, check_path, doc, scope
 
@@ -21,7 +21,7 @@ NAMED = ONE + "/<module_name:bk_module_name>"
 
 
 @blp.route(ONE, methods=["GET"])
-@doc(blp, result=BoundModuleSchema)
+@doc(blp, result=BindingListSchema)
 def get_process_bind_module(bk_supplier_account: str, bk_biz_id: int, bk_process_id: int):
     """get_process_bind_module: the business's module names, and which this process is bound to"""
     where = scope(bk_supplier_account, bk_biz_id)
