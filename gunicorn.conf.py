@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 import tempfile
 
 bind = os.environ.get("PROC_BIND", "127.0.0.1:8000")
@@ -27,7 +28,17 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def on_starting(server):
-    """Migrate once, in the master, before any worker serves (PROC_MIGRATE_ON_START=0 skips)."""
+    """Check the tokens file and migrate once, in the master, before any worker serves
+    (PROC_MIGRATE_ON_START=0 skips the migration)."""
+    tokens_file = os.environ.get("PROC_API_TOKENS_FILE")
+    if tokens_file:  # a malformed file stops the server here, with one clear line
+        from proc_service.auth import TokensFileError, load_tokens
+
+        try:
+            load_tokens(tokens_file)
+        except TokensFileError as exc:
+            server.log.error("not starting: %s", exc)
+            sys.exit(1)
     if os.environ.get("PROC_MIGRATE_ON_START", "1") != "0":
         from proc_service.config import database_url
         from proc_service.migrate import upgrade

@@ -8,7 +8,7 @@ import time
 from flask import Flask, g, request
 from flask_smorest import Api
 
-from . import config, context, db, envelope, errors, logs, metrics
+from . import auth, config, context, db, envelope, errors, logs, metrics
 from .migrate import head_revisions
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,19 @@ def create_app(overrides: dict | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # §7b: a bearer token when PROC_API_TOKENS_FILE is set, none otherwise ({}).
+        API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {
+                    "bearer": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "required on /api/v3 when PROC_API_TOKENS_FILE is set",
+                    }
+                }
+            },
+            "security": [{"bearer": []}, {}],
+        },
     )
     app.config.update(overrides or {})
     logs.configure(app.config["LOG_LEVEL"])
@@ -52,6 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.register_blueprint(meta.bp)
     errors.register(app)  # after Api(), so that these handlers replace flask-smorest's
+    auth.init_app(app)  # a malformed tokens file stops here: never serve unprotected
     _request_hooks(app)
     return app
 

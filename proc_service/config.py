@@ -24,4 +24,6 @@ def from_environment() -> dict:
         "LOG_LEVEL": os.environ.get("PROC_LOG_LEVEL", "INFO").upper(),
         # A $regex search gets this long (per statement on PostgreSQL), then 400 / 1199006.
         "REGEX_TIMEOUT_MS": int(os.environ.get("PROC_REGEX_TIMEOUT_MS", 2000)),
+        # Access control (§7b): a JSON file of token digests; unset, /api/v3 is open.
+        "API_TOKENS_FILE": os.environ.get("PROC_API_TOKENS_FILE") or None,
     }

@@ -11,6 +11,8 @@ from flask import current_app, g, has_request_context, request
 # A client-sent request id is echoed only when it is short and plain, so it cannot inject
 # anything into logs or headers.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# A supplier account, in a path or in HTTP_BLUEKING_SUPPLIER_ID (§1).
+ACCOUNT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def request_id() -> str:
@@ -39,13 +41,28 @@ def language() -> str:
     return current_app.config["DEFAULT_LANGUAGE"]
 
 
+def supplier_account() -> str:
+    """HTTP_BLUEKING_SUPPLIER_ID, for the endpoints whose path has no account (§1): "0" when
+    absent or empty, else an account as the path would take it, or 400 / 1199003."""
+    sent = request.headers.get("HTTP_BLUEKING_SUPPLIER_ID", "").strip()
+    if not sent:
+        return "0"
+    if not ACCOUNT.fullmatch(sent):
+        from .errors import invalid
+
+        raise invalid("HTTP_BLUEKING_SUPPLIER_ID")
+    return sent
+
+
 def operator() -> str:
+    """BK_User; when absent, the token's name with access control on (§7b), else anonymous."""
     name = request.headers.get("BK_User", "")
     # WSGI hands header bytes over as Latin-1; clients send names in UTF-8 ("用户"). Bytes
     # that are not UTF-8 are kept as they came.
     with contextlib.suppress(UnicodeError):
         name = name.encode("latin-1").decode("utf-8")
-    name = name.strip() or "anonymous"
+    token = g.get("token")
+    name = name.strip() or (token.name if token else "anonymous")
     if len(name) > 256 or "\x00" in name:  # characters, not bytes; no database stores NUL
         from .errors import invalid
 

@@ -90,7 +90,10 @@ def is_connection_error(exc: BaseException) -> bool:
 
 def error_response(exc: ApiError):
     lang = context.language()
-    return envelope(None, code=exc.code, message=exc.message(lang)), exc.status
+    response = envelope(None, code=exc.code, message=exc.message(lang))
+    if exc.status == 401:  # RFC 9110: a 401 names the scheme it wants
+        response.headers["WWW-Authenticate"] = 'Bearer realm="proc-service"'
+    return response, exc.status
 
 
 def register(app: Flask) -> None:

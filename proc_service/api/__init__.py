@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import ClassVar
 
 from flask import request
 from flask_smorest import Blueprint
 from werkzeug.routing import BaseConverter
 
-from .. import context
+from .. import auth, context
 from ..errors import ApiError, invalid
 from ..schemas import INT64_MAX, EnvelopeSchema, SuccessSchema, positive_id
 from ..services import Actor, Scope
 
-_ACCOUNT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_ACCOUNT_DOC = f"^{_ACCOUNT.pattern}$"  # OpenAPI patterns match anywhere unless anchored
+ACCOUNT = context.ACCOUNT
+ACCOUNT_DOC = f"^{ACCOUNT.pattern}$"  # OpenAPI patterns match anywhere unless anchored
 ID_PARAMETERS = ("bk_biz_id", "bk_process_id", "bk_set_id", "bk_module_id")
 
 
@@ -30,7 +29,7 @@ class IdConverter(BaseConverter):
 class AccountConverter(BaseConverter):
     """<account:...> in a rule; checked by check_path, documented here."""
 
-    openapi: ClassVar[dict] = {"type": "string", "pattern": _ACCOUNT_DOC, "maxLength": 64}
+    openapi: ClassVar[dict] = {"type": "string", "pattern": ACCOUNT_DOC, "maxLength": 64}
 
 
 class ModuleNameConverter(BaseConverter):
@@ -49,7 +48,7 @@ CONVERTERS = {"id": IdConverter, "account": AccountConverter, "module_name": Mod
 def check_path(endpoint: str | None, values: dict | None) -> None:
     """url_value_preprocessor: path parameters as contract §1 defines them, or 400 / 1199003."""
     for name, raw in (values or {}).items():
-        if name == "bk_supplier_account" and not _ACCOUNT.fullmatch(raw):
+        if name == "bk_supplier_account" and not ACCOUNT.fullmatch(raw):
             raise invalid(name)
         if name in ID_PARAMETERS:
             values[name] = positive_id(raw)
@@ -99,22 +98,11 @@ def scope(account: str, biz_id: int) -> Scope:
     return Scope(account=account, biz_id=biz_id)
 
 
-def header_account() -> str:
-    """HTTP_BLUEKING_SUPPLIER_ID, for the endpoints whose path has no account (§1): "0" when
-    absent or empty, else an account as the path would take it, or 400 / 1199003."""
-    sent = request.headers.get("HTTP_BLUEKING_SUPPLIER_ID", "").strip()
-    if not sent:
-        return "0"
-    if not _ACCOUNT.fullmatch(sent):
-        raise invalid("HTTP_BLUEKING_SUPPLIER_ID")
-    return sent
-
-
 ACCOUNT_HEADER = {
     "in": "header",
     "name": "HTTP_BLUEKING_SUPPLIER_ID",
     "description": "supplier account (this path has none)",
-    "schema": {"type": "string", "pattern": _ACCOUNT_DOC, "default": "0"},
+    "schema": {"type": "string", "pattern": ACCOUNT_DOC, "default": "0"},
 }
 
 
@@ -136,4 +124,7 @@ def doc(blp: Blueprint, body=None, result=SuccessSchema, account_header: bool = 
 
 
 def actor() -> Actor:
-    return Actor(operator=context.operator(), op_from="", request_id=context.request_id())
+    """Who asks: BK_User, and with access control on, the token's name (§7b)."""
+    token = auth.current()
+    op_from = token.name if token else ""
+    return Actor(operator=context.operator(), op_from=op_from, request_id=context.request_id())

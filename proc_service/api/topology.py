@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_smorest import Blueprint
 
-from .. import db
+from .. import context, db
 from ..attributes import MODULE, SET
 from ..envelope import ok
 from ..schemas import (
@@ -25,7 +25,7 @@ from ..schemas import (
     load,
 )
 from ..services import topology as service
-from . import actor, check_path, doc, header_account, json_body, scope
+from . import actor, check_path, doc, json_body, scope
 
 set_blp = Blueprint("set", __name__, url_prefix="/api/v3/set", description="Sets")
 module_blp = Blueprint("module", __name__, url_prefix="/api/v3/module", description="Modules")
@@ -41,7 +41,7 @@ def _timeout() -> int:
 
 
 def _here(bk_biz_id: int):
-    return scope(header_account(), bk_biz_id)
+    return scope(context.supplier_account(), bk_biz_id)
 
 
 @set_blp.route("/<id:bk_biz_id>", methods=["POST"])
