@@ -11,9 +11,12 @@ wsgi_app = "wsgi:app"
 # The app logs every request as a JSON line with its request id; no second access log.
 accesslog = None
 errorlog = "-"
-# Contract §1: BK_User and HTTP_BLUEKING_LANGUAGE carry underscores, which gunicorn drops by
-# default. "dangerous" maps them like dashes, which is exactly the equivalence the contract
-# defines (BK_User == BK-User); the app trusts no header for anything security-relevant.
+# Contract §1: BK_User, HTTP_BLUEKING_LANGUAGE and HTTP_BLUEKING_SUPPLIER_ID carry
+# underscores, which gunicorn drops by default. "dangerous" maps them like dashes, which is
+# exactly the equivalence the contract defines (BK_User == BK-User). The headers access control
+# reads (Authorization, HTTP_BLUEKING_SUPPLIER_ID) are read the same way in every check, so
+# the two spellings cannot disagree; a client's SCRIPT_NAME header does reach the environ, but
+# routing and the token check both use PATH_INFO (a proxy in front should drop it anyway).
 header_map = "dangerous"
 # gunicorn's own ceiling (its default is 4094): a module name of 256 four-byte characters is
 # about 3 KB percent-encoded, and a longer line would get gunicorn's HTML 414, not the envelope.
@@ -31,7 +34,7 @@ def on_starting(server):
     """Check the tokens file and migrate once, in the master, before any worker serves
     (PROC_MIGRATE_ON_START=0 skips the migration)."""
     tokens_file = os.environ.get("PROC_API_TOKENS_FILE")
-    if tokens_file:  # a malformed file stops the server here, with one clear line
+    if tokens_file is not None:  # a malformed (or empty) one stops the server here, clearly
         from proc_service.auth import TokensFileError, load_tokens
 
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from flask import Flask, current_app, g, request
 
 from .context import ACCOUNT, supplier_account
 from .errors import ApiError
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v3/"
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
@@ -52,8 +55,10 @@ class Token:
 def load_tokens(path: str) -> tuple[Token, ...]:
     """The tokens of a file as §7b describes it, or TokensFileError saying what is wrong."""
     where = f"PROC_API_TOKENS_FILE {path}"
+    if not path.strip():  # set but empty (an undefined ${VAR} in a unit file): fail closed
+        raise TokensFileError("PROC_API_TOKENS_FILE is set but empty")
     try:
-        entries = json.loads(Path(path).read_text(encoding="utf-8"))
+        entries = json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=_no_twins)
     except (OSError, UnicodeError, ValueError) as exc:
         raise TokensFileError(f"{where}: cannot read it as JSON ({exc})") from None
     if not isinstance(entries, list) or not entries:
@@ -69,6 +74,16 @@ def load_tokens(path: str) -> tuple[Token, ...]:
     return tuple(tokens)
 
 
+def _no_twins(pairs: list[tuple[str, object]]) -> dict:
+    """json.loads keeps the last of repeated keys: '"write": false, "write": true' would read
+    as read-only and be a writer. A repeated key is an error instead."""
+    keys = [key for key, _ in pairs]
+    twins = sorted({key for key in keys if keys.count(key) > 1})
+    if twins:
+        raise ValueError(f"repeated keys {twins}")
+    return dict(pairs)
+
+
 def _token(entry: object, where: str) -> Token:
     if not isinstance(entry, dict):
         raise TokensFileError(f"{where}: must be an object")
@@ -77,8 +92,13 @@ def _token(entry: object, where: str) -> Token:
         raise TokensFileError(f"{where}: unknown keys {sorted(unknown)}")
     name, digest = entry.get("name"), entry.get("sha256")
     accounts, write = entry.get("accounts"), entry.get("write", False)
-    if not isinstance(name, str) or not 1 <= len(name) <= 256 or not name.isprintable():
-        raise TokensFileError(f"{where}: 'name' must be 1-256 printable characters")
+    if (
+        not isinstance(name, str)
+        or not 1 <= len(name) <= 256
+        or not name.isprintable()
+        or name != name.strip()
+    ):  # it is written into audit rows: visible, and without padding
+        raise TokensFileError(f"{where}: 'name' must be 1-256 printable characters, unpadded")
     if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
         raise TokensFileError(f"{where}: 'sha256' must be 64 hexadecimal characters")
     if (
@@ -99,7 +119,12 @@ def current() -> Token | None:
 
 def init_app(app: Flask) -> None:
     path = app.config.get("API_TOKENS_FILE")
-    app.extensions["api_tokens"] = load_tokens(path) if path else None
+    tokens = None if path is None else load_tokens(path)
+    app.extensions["api_tokens"] = tokens
+    if tokens is None:
+        log.info("access control off: PROC_API_TOKENS_FILE is not set")
+    else:
+        log.info("access control on: %d tokens from %s", len(tokens), path)
 
     # An app-level URL value preprocessor runs before the blueprints' path checks: a client
     # without a valid token learns nothing, not even that its path was malformed.

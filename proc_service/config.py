@@ -25,5 +25,6 @@ def from_environment() -> dict:
         # A $regex search gets this long (per statement on PostgreSQL), then 400 / 1199006.
         "REGEX_TIMEOUT_MS": int(os.environ.get("PROC_REGEX_TIMEOUT_MS", 2000)),
         # Access control (§7b): a JSON file of token digests; unset, /api/v3 is open.
-        "API_TOKENS_FILE": os.environ.get("PROC_API_TOKENS_FILE") or None,
+        # Set but empty is an error at start-up, not "off": it fails closed.
+        "API_TOKENS_FILE": os.environ.get("PROC_API_TOKENS_FILE"),
     }

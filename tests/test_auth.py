@@ -223,6 +223,15 @@ MALFORMED = [
     ([{**GOOD, "accounts": ["a b"]}], "'accounts'"),
     ([{**GOOD, "write": "yes"}], "'write'"),
     ([GOOD, {**GOOD, "name": "b"}], "entry 2: duplicate"),
+    ([{**GOOD, "name": " "}], "'name'"),
+    ([{**GOOD, "name": "bot "}], "'name'"),
+    # json.loads would keep the last: a file that reads as read-only for account "0" would
+    # grant writes everywhere.
+    (
+        '[{"name": "a", "sha256": "' + "ab" * 32 + '", "accounts": ["0"], "write": false,'
+        ' "accounts": ["*"], "write": true}]',
+        "repeated keys ['accounts', 'write']",
+    ),
 ]
 
 
@@ -233,6 +242,14 @@ def test_a_malformed_tokens_file_stops_start_up(tmp_path, content, problem):
     with pytest.raises(TokensFileError) as raised:
         create_app({"DATABASE_URL": url, "API_TOKENS_FILE": path})
     assert problem in str(raised.value) and path in str(raised.value)
+
+
+@pytest.mark.parametrize("path", ["", "  "])
+def test_a_set_but_empty_tokens_file_setting_stops_start_up(tmp_path, path):
+    """PROC_API_TOKENS_FILE=${UNDEFINED} must not quietly mean "no access control"."""
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    with pytest.raises(TokensFileError, match="set but empty"):
+        create_app({"DATABASE_URL": url, "API_TOKENS_FILE": path})
 
 
 def test_a_missing_tokens_file_stops_start_up(tmp_path):
