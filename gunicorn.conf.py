@@ -41,6 +41,7 @@ def on_starting(server):
             load_tokens(tokens_file)
         except TokensFileError as exc:
             server.log.error("not starting: %s", exc)
+            on_exit(server)  # gunicorn does not call it when start-up fails
             sys.exit(1)
     if os.environ.get("PROC_MIGRATE_ON_START", "1") != "0":
         from proc_service.config import database_url

@@ -260,13 +260,17 @@ def test_a_missing_tokens_file_stops_start_up(tmp_path):
 
 @pytest.mark.slow
 def test_gunicorn_refuses_to_serve_with_a_malformed_tokens_file(tmp_path):
+    scratch = tmp_path / "tmp"  # where gunicorn.conf.py makes its metrics directory
+    scratch.mkdir()
     env = {
         **os.environ,
+        "TMPDIR": str(scratch),
         "PROC_API_TOKENS_FILE": _tokens_file(tmp_path, [{**GOOD, "write": "yes"}]),
         "PROC_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
         "PROC_BIND": "127.0.0.1:0",
     }
     env.pop("GUNICORN_CMD_ARGS", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     run = subprocess.run(
         [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT,
@@ -278,6 +282,7 @@ def test_gunicorn_refuses_to_serve_with_a_malformed_tokens_file(tmp_path):
     )
     assert run.returncode != 0
     assert "not starting" in run.stderr and "'write' must be true or false" in run.stderr
+    assert list(scratch.iterdir()) == []  # nothing left behind
 
 
 def test_openapi_documents_the_bearer_scheme(client):
