@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
+import psycopg
+import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 BASE = "/api/v3/proc"
 # Contract §2, copied from the contract rather than read from proc_service.attributes, so that
@@ -97,3 +102,64 @@ def audit_rows(db_url: str) -> list[dict]:
         return out
     finally:
         engine.dispose()
+
+
+def race(app, calls) -> list[tuple[int, dict]]:
+    """Run each call on its own test client in its own thread, released together; returns
+    the responses' (status, body)."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        try:
+            resp = call(client)
+            results[i] = (resp.status_code, resp.get_json())
+        except Exception as exc:  # reported below, never swallowed
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a concurrent request hung"
+    for result in results:
+        assert not isinstance(result, Exception), result
+    return results
+
+
+def libpq(db_url: str) -> str:
+    """A PostgreSQL SQLAlchemy URL as psycopg takes it."""
+    return make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def wait_until_a_session_waits_for_a_lock(db_url: str, seconds: float = 10) -> None:
+    """PostgreSQL: poll until some session of this database waits on a lock (or time runs
+    out), so that a test knows its request is blocked where it meant it to be."""
+    with psycopg.connect(libpq(db_url), autocommit=True) as watcher:
+        deadline = time.monotonic() + seconds
+        while (
+            time.monotonic() < deadline
+            and not watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            ).fetchone()[0]
+        ):
+            time.sleep(0.02)
+
+
+def skip_unless_linguistic(db_url: str, backend: str) -> None:
+    """Skip a code-point-order test on a PostgreSQL without ICU, which sorts by code point
+    anyway and so could not show the difference."""
+    if backend != "postgresql":
+        return
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            linguistic = conn.execute(text("SELECT 'a' < 'B'")).scalar()
+    finally:
+        engine.dispose()
+    if not linguistic:
+        pytest.skip("this PostgreSQL has no ICU: the database sorts by code point anyway")

@@ -12,9 +12,9 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
-from .helpers import EN, ZH, create, err, ok, proc_url, search, snapshot
+from .helpers import EN, ZH, create, err, ok, proc_url, search, skip_unless_linguistic, snapshot
 
 AUDIT = "/api/v3/audit/search"
 ACCOUNT = "HTTP_BLUEKING_SUPPLIER_ID"
@@ -837,13 +837,7 @@ CODE_POINT_ORDER = ["Bob", "Zed", "alice", "carol", "Émile", "émile", "用户"
 def test_text_sorts_and_compares_by_code_point(client, db_url, backend):
     """Same order on both databases (§9), even in a PostgreSQL database whose own collation is
     ICU's (conftest), under which "alice" < "Bob"."""
-    if backend == "postgresql":
-        engine = create_engine(db_url)
-        with engine.connect() as conn:
-            linguistic = conn.execute(text("SELECT 'a' < 'B'")).scalar()
-        engine.dispose()
-        if not linguistic:
-            pytest.skip("this PostgreSQL has no ICU: the database sorts by code point anyway")
+    skip_unless_linguistic(db_url, backend)
     assert sorted(CODE_POINT_ORDER) == CODE_POINT_ORDER
     for i, user in enumerate(CODE_POINT_ORDER[::-1]):
         body = {"bk_process_name": f"p{i}", "bk_func_name": "f"}

@@ -8,14 +8,13 @@ endpoints; the database is only read, to count rows the API cannot show.
 
 from __future__ import annotations
 
-import threading
 import unicodedata
 from urllib.parse import quote
 
 import pytest
 from sqlalchemy import create_engine, event, text
 
-from .helpers import EN, ZH, audit_rows, create, err, ok, proc_url, search, snapshot
+from .helpers import EN, ZH, audit_rows, create, err, ok, proc_url, race, search, snapshot
 
 ACCOUNT_HEADER = "HTTP_BLUEKING_SUPPLIER_ID"
 
@@ -100,31 +99,6 @@ def bound_to(client, condition, account="0", biz=1) -> list[int]:
     ids = [p["bk_process_id"] for p in data["info"]]
     assert data["count"] == len(ids), data
     return ids
-
-
-def race(app, calls) -> list[tuple[int, dict]]:
-    """Run each call on its own test client in its own thread, released together."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        client = app.test_client()
-        barrier.wait(timeout=10)
-        try:
-            resp = call(client)
-            results[i] = (resp.status_code, resp.get_json())
-        except Exception as exc:  # reported below, never swallowed
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a concurrent request hung"
-    for result in results:
-        assert not isinstance(result, Exception), result
-    return results
 
 
 UNKNOWN_PROCESS = pytest.mark.parametrize(

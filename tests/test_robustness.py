@@ -13,14 +13,12 @@ import contextlib
 import json
 import re
 import threading
-import time
 from urllib.parse import quote
 
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.engine import make_url
 
 from proc_service import create_app
 
@@ -31,11 +29,13 @@ from .helpers import (
     audit_rows,
     create,
     err,
+    libpq,
     ok,
     proc_url,
     search,
     search_url,
     snapshot,
+    wait_until_a_session_waits_for_a_lock,
 )
 
 JSON_CT = "application/json; charset=utf-8"
@@ -719,14 +719,13 @@ def test_a_search_that_runs_out_of_time_is_refused(db_url):
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite serialises writers
 def test_deadlocked_batch_is_not_database_unavailable(app, client, db_url):
     ids = [create(client, bk_process_name=f"p{i}", bk_func_name=f) for i, f in enumerate("fggf")]
-    libpq = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
     answers = {}
 
     def batch():
         body = {"bk_process_id": f"{ids[0]},{ids[1]}", "bk_start_param_regex": "r"}
         answers["batch"] = app.test_client().put(proc_url(), json=body, headers=EN)
 
-    with psycopg.connect(libpq) as other:
+    with psycopg.connect(libpq(db_url)) as other:
         # another writer holds (g, r), the batch takes (f, r) and waits for (g, r), the other
         # writer then waits for (f, r): PostgreSQL aborts one of the two.
         other.execute(
@@ -734,16 +733,7 @@ def test_deadlocked_batch_is_not_database_unavailable(app, client, db_url):
         )
         worker = threading.Thread(target=batch)
         worker.start()
-        with psycopg.connect(libpq, autocommit=True) as watcher:  # until the batch waits
-            deadline = time.monotonic() + 10
-            while (
-                time.monotonic() < deadline
-                and not watcher.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                ).fetchone()[0]
-            ):
-                time.sleep(0.02)
+        wait_until_a_session_waits_for_a_lock(db_url)
         with contextlib.suppress(psycopg.errors.DeadlockDetected):
             other.execute(
                 "UPDATE processes SET bk_start_param_regex = 'r' WHERE bk_process_id = %s",

@@ -11,12 +11,23 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import create_engine, event, insert
 
 from proc_service.attributes import ATTRIBUTES
 from proc_service.models import ProcessBinding
 
-from .helpers import EN, ZH, create, err, ok, proc_url, search, search_url, snapshot
+from .helpers import (
+    EN,
+    ZH,
+    create,
+    err,
+    ok,
+    proc_url,
+    search,
+    search_url,
+    skip_unless_linguistic,
+    snapshot,
+)
 
 ATTRIBUTE_IDS = [a.id for a in ATTRIBUTES]
 SYSTEM = ["bk_process_id", "bk_supplier_account", "create_time", "last_time"]
@@ -690,13 +701,7 @@ def test_strings_sort_by_code_point(client, db_url, backend):
     "a" < "B": the service must still order by code point, as SQLite does."""
     names = CODE_POINT_ORDER[::-1]
     assert sorted(names) == CODE_POINT_ORDER  # Python compares str by code point
-    if backend == "postgresql":
-        engine = create_engine(db_url)
-        with engine.connect() as conn:
-            linguistic = conn.execute(text("SELECT 'a' < 'B'")).scalar()
-        engine.dispose()
-        if not linguistic:
-            pytest.skip("this PostgreSQL has no ICU: the database sorts by code point anyway")
+    skip_unless_linguistic(db_url, backend)
     for name in names:
         create(client, bk_process_name=name, description=name)
     for field in ("bk_process_name", "description"):

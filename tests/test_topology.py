@@ -18,7 +18,17 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from .helpers import EN, ZH, audit_rows, err, ok, snapshot
+from .helpers import (
+    EN,
+    ZH,
+    audit_rows,
+    err,
+    libpq,
+    ok,
+    race,
+    snapshot,
+    wait_until_a_session_waits_for_a_lock,
+)
 
 SET_FIELDS = [
     "bk_biz_id", "bk_set_name", "bk_set_desc", "bk_set_env", "bk_service_status", "bk_capacity",
@@ -1018,31 +1028,6 @@ def test_failed_topology_writes_write_nothing(client, db_url):
 # --- concurrency ------------------------------------------------------------------------------
 
 
-def race(app, calls) -> list:
-    """Run each call on its own test client in its own thread, released together; returns
-    the responses' (status, body)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        client = app.test_client()
-        barrier.wait(timeout=10)
-        try:
-            resp = call(client)
-            results[i] = (resp.status_code, resp.get_json())
-        except Exception as exc:  # reported below, never swallowed
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a concurrent request hung"
-    assert not any(isinstance(r, Exception) for r in results), results
-    return results
-
-
 def test_concurrent_creates_of_one_name_make_one_set_and_one_module(app, client, db_url):
     post = lambda url, body: lambda c: c.post(url, json=body)  # noqa: E731
     results = race(app, [post(set_url(), {"bk_set_name": "same"})] * 4)
@@ -1477,36 +1462,23 @@ def test_search_module_refusals(client, db_url, modules_in_a_set):
 def test_delete_set_audits_a_module_as_a_concurrent_rename_left_it(app, client, db_url):
     """delete_set locks the set's modules before reading them: a rename that commits while it
     waits is what its audit row records, not the name from before the rename."""
-    import time
-
     import psycopg
-    from sqlalchemy.engine import make_url
 
     set_id = ok(client.post("/api/v3/set/1", json={"bk_set_name": "s"}))["bk_set_id"]
     module = ok(client.post(f"/api/v3/module/1/{set_id}", json={"bk_module_name": "old"}))
-    libpq = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
     answers = {}
 
     def delete():
         answers["delete"] = app.test_client().delete(f"/api/v3/set/1/{set_id}")
 
-    with psycopg.connect(libpq) as other:  # a rename in flight holds the module's row lock
+    with psycopg.connect(libpq(db_url)) as other:  # a rename in flight holds the module's row lock
         other.execute(
             "UPDATE modules SET bk_module_name = 'new' WHERE bk_module_id = %s",
             (module["bk_module_id"],),
         )
         worker = threading.Thread(target=delete)
         worker.start()
-        with psycopg.connect(libpq, autocommit=True) as watcher:  # until delete_set waits
-            deadline = time.monotonic() + 10
-            while (
-                time.monotonic() < deadline
-                and not watcher.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                ).fetchone()[0]
-            ):
-                time.sleep(0.02)
+        wait_until_a_session_waits_for_a_lock(db_url)
         other.commit()
         worker.join(timeout=30)
     ok(answers["delete"])

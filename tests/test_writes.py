@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -21,6 +20,7 @@ from .helpers import (
     err,
     ok,
     proc_url,
+    race,
     search,
     snapshot,
 )
@@ -110,31 +110,6 @@ def add_bindings(db_url: str, pid: int, names: list[str]) -> None:
             )
     finally:
         engine.dispose()
-
-
-def race(app, calls) -> list[tuple[int, dict]]:
-    """Run each call on its own test client in its own thread, released together."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        client = app.test_client()
-        barrier.wait(timeout=10)
-        try:
-            resp = call(client)
-            results[i] = (resp.status_code, resp.get_json())
-        except Exception as exc:  # reported below, never swallowed
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a concurrent request hung"
-    for result in results:
-        assert not isinstance(result, Exception), result
-    return results
 
 
 # --- get_process_detail ----------------------------------------------------------------------

@@ -14,8 +14,7 @@ from ..errors import ApiError, invalid
 from ..schemas import INT64_MAX, EnvelopeSchema, SuccessSchema, positive_id
 from ..services import Actor, Scope
 
-ACCOUNT = context.ACCOUNT
-ACCOUNT_DOC = f"^{ACCOUNT.pattern}$"  # OpenAPI patterns match anywhere unless anchored
+ACCOUNT_DOC = f"^{context.ACCOUNT.pattern}$"  # OpenAPI patterns match anywhere unless anchored
 ID_PARAMETERS = ("bk_biz_id", "bk_process_id", "bk_set_id", "bk_module_id")
 
 
@@ -48,7 +47,7 @@ CONVERTERS = {"id": IdConverter, "account": AccountConverter, "module_name": Mod
 def check_path(endpoint: str | None, values: dict | None) -> None:
     """url_value_preprocessor: path parameters as contract §1 defines them, or 400 / 1199003."""
     for name, raw in (values or {}).items():
-        if name == "bk_supplier_account" and not ACCOUNT.fullmatch(raw):
+        if name == "bk_supplier_account" and not context.ACCOUNT.fullmatch(raw):
             raise invalid(name)
         if name in ID_PARAMETERS:
             values[name] = positive_id(raw)
