@@ -112,113 +112,142 @@ class _Group:
     weight: int = 0  # quantifiers and branches inside, counted copies multiplied out
 
 
-def _translate(pattern: str) -> str:
-    out: list[str] = []
-    repeatable = False  # is there an atom just before, for a quantifier to apply to?
-    quantified = False  # was the last token a quantifier (so only a lazy "?" may follow)?
-    # PostgreSQL compiles a counted group by copying it and an anchor inside a repeated group
-    # by doubling its states: "(?:a*a*a*){255}b" or "(?:^|$){16}" cost it seconds. RE2 folds
-    # both away, so its program size does not show the cost; these counts do.
-    groups: list[_Group] = []
-    closed: _Group | None = None  # the group just closed, when the atom before is one
-    copies = anchors = 0  # over the whole pattern
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char in _QUANTIFIERS or char == "{":
-            if char == "?" and quantified:
-                out.append("?")  # lazy
-                i, quantified = i + 1, False
-                repeatable = False
+class _Translator:
+    """Reads a pattern token by token and writes the portable form (see the module's rules).
+
+    PostgreSQL compiles a counted group by copying it and an anchor inside a repeated group by
+    doubling its states: "(?:a*a*a*){255}b" or "(?:^|$){16}" cost it seconds. RE2 folds both
+    away, so its program size does not show the cost; the counts kept here do.
+    """
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        self.out: list[str] = []
+        self.repeatable = False  # is there an atom just before, for a quantifier to apply to?
+        self.quantified = False  # was the last token a quantifier (only a lazy "?" may follow)?
+        self.groups: list[_Group] = []
+        self.closed: _Group | None = None  # the group just closed, when the atom before is one
+        self.copies = self.anchors = 0  # over the whole pattern
+
+    def run(self) -> str:
+        i = 0
+        while i < len(self.pattern):
+            char = self.pattern[i]
+            if char in _QUANTIFIERS or char == "{":
+                i = self._quantifier(i)
                 continue
-            if not repeatable:
-                raise Refused("nothing to repeat")
-            if closed is not None and (closed.counted or closed.anchored):
-                raise Refused("costly group repetition")  # "((?:a*){16})+", "(?:^|$)*"
-            weight = 1
-            if char == "{":
-                match = _REPEAT.match(pattern, i)
-                if not match:
-                    raise Refused("a literal { must be escaped")
-                low, _, high = match.groups()
-                if int(low) > MAX_REPEAT or (high and not int(low) <= int(high) <= MAX_REPEAT):
-                    raise Refused("repetition count")
-                count = max(int(low), int(high or 0))
-                if closed is not None:
-                    copies += count
-                    weight = closed.weight * count
-                    if (
-                        count > MAX_GROUP_REPEAT
-                        or copies > MAX_GROUP_COPIES
-                        or weight > MAX_GROUP_WEIGHT
-                    ):
-                        raise Refused("costly group repetition")
-                if groups:
-                    groups[-1].counted = True
-                out.append(match.group(0))
-                i = match.end()
-            else:
-                out.append(char)
-                i += 1
-            if groups:
-                groups[-1].weight += weight
-            repeatable, quantified = False, True
-            continue
-        quantified = False
-        closed = None
+            self.quantified = False
+            self.closed = None
+            i = self._atom(i)
+        return "".join(self.out)
+
+    def _quantifier(self, i: int) -> int:
+        char = self.pattern[i]
+        if char == "?" and self.quantified:
+            self.out.append("?")  # lazy
+            self.repeatable = self.quantified = False
+            return i + 1
+        if not self.repeatable:
+            raise Refused("nothing to repeat")
+        closed = self.closed
+        if closed is not None and (closed.counted or closed.anchored):
+            raise Refused("costly group repetition")  # "((?:a*){16})+", "(?:^|$)*"
+        weight = 1
+        if char == "{":
+            weight, i = self._count(i)
+        else:
+            self.out.append(char)
+            i += 1
+        if self.groups:
+            self.groups[-1].weight += weight
+        self.repeatable, self.quantified = False, True
+        return i
+
+    def _count(self, i: int) -> tuple[int, int]:
+        """A {n}, {n,} or {n,m} repetition: its weight and where the pattern goes on."""
+        match = _REPEAT.match(self.pattern, i)
+        if not match:
+            raise Refused("a literal { must be escaped")
+        low, _, high = match.groups()
+        if int(low) > MAX_REPEAT or (high and not int(low) <= int(high) <= MAX_REPEAT):
+            raise Refused("repetition count")
+        count = max(int(low), int(high or 0))
+        weight = 1
+        if self.closed is not None:
+            self.copies += count
+            weight = self.closed.weight * count
+            if (
+                count > MAX_GROUP_REPEAT
+                or self.copies > MAX_GROUP_COPIES
+                or weight > MAX_GROUP_WEIGHT
+            ):
+                raise Refused("costly group repetition")
+        if self.groups:
+            self.groups[-1].counted = True
+        self.out.append(match.group(0))
+        return weight, match.end()
+
+    def _atom(self, i: int) -> int:
+        char, pattern = self.pattern[i], self.pattern
+        self.repeatable = True
         if char == "\\":
             if i + 1 >= len(pattern):
                 raise Refused("trailing backslash")
             kind, text = _escape(pattern[i + 1])
             if kind == "set":
                 text = f"[^{_SETS[text.lower()]}]" if text.isupper() else f"[{_SETS[text]}]"
-            out.append(text)
-            i += 2
-            repeatable = True
-        elif char == "[":
+            self.out.append(text)
+            return i + 2
+        if char == "[":
             text, i = _bracket(pattern, i)
-            out.append(text)
-            repeatable = True
-        elif char == "(":
-            if pattern.startswith("(?", i):
-                if not pattern.startswith("(?:", i):
-                    raise Refused("flags and special groups")
-                out.append("(?:")
-                i += 3
-            else:
-                out.append("(")
-                i += 1
-            groups.append(_Group())
-            repeatable = False
-        elif char == ")":
-            if not groups:
-                raise Refused("unbalanced )")
-            closed = groups.pop()
-            if groups:
-                groups[-1].counted |= closed.counted
-                groups[-1].anchored |= closed.anchored
-                groups[-1].weight += closed.weight
-            out.append(")")
-            i += 1
-            repeatable = True
-        elif char in "|^$":
-            if char != "|":
-                anchors += 1
-                if anchors > MAX_ANCHORS:
-                    raise Refused("too many anchors")
-            for group in groups[-1:]:
-                group.anchored |= char != "|"
-                group.weight += char == "|"
-            out.append(char)
-            i += 1
-            repeatable = False
-        elif char == "}":
+            self.out.append(text)
+            return i
+        if char == "(":
+            return self._open(i)
+        if char == ")":
+            return self._close(i)
+        if char in "|^$":
+            self._branch_or_anchor(char)
+            return i + 1
+        if char == "}":
             raise Refused("a literal } must be escaped")
-        else:  # "." or a literal character
-            out.append(char)
+        self.out.append(char)  # "." or a literal character
+        return i + 1
+
+    def _open(self, i: int) -> int:
+        if self.pattern.startswith("(?", i):
+            if not self.pattern.startswith("(?:", i):
+                raise Refused("flags and special groups")
+            self.out.append("(?:")
+            i += 3
+        else:
+            self.out.append("(")
             i += 1
-            repeatable = True
-    return "".join(out)
+        self.groups.append(_Group())
+        self.repeatable = False
+        return i
+
+    def _close(self, i: int) -> int:
+        if not self.groups:
+            raise Refused("unbalanced )")
+        closed = self.closed = self.groups.pop()
+        if self.groups:
+            self.groups[-1].counted |= closed.counted
+            self.groups[-1].anchored |= closed.anchored
+            self.groups[-1].weight += closed.weight
+        self.out.append(")")
+        return i + 1
+
+    def _branch_or_anchor(self, char: str) -> None:
+        if char != "|":
+            self.anchors += 1
+            if self.anchors > MAX_ANCHORS:
+                raise Refused("too many anchors")
+        for group in self.groups[-1:]:
+            group.anchored |= char != "|"
+            group.weight += char == "|"
+        self.out.append(char)
+        self.repeatable = False
 
 
 @functools.lru_cache(maxsize=512)
@@ -226,7 +255,7 @@ def portable(pattern: str) -> str:
     """The pattern both engines run, or Refused."""
     if "\x00" in pattern:
         raise Refused("NUL")
-    translated = _translate(pattern)
+    translated = _Translator(pattern).run()
     try:
         compiled = re2.compile(translated, _OPTIONS)
     except re2.error as exc:

@@ -1,0 +1,84 @@
+"""Transactions: a write commits with its audit rows or not at all; a search reads its page and
+its count in one snapshot."""
+
+from __future__ import annotations
+
+import functools
+from contextlib import nullcontext
+from datetime import datetime
+
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from .. import db, query
+from ..attributes import KINDS
+from ..errors import ApiError
+
+# PostgreSQL aborts one of two writers that wait on each other (say, two batches taking the
+# same unique keys in opposite order); the aborted one is simply run again.
+RETRYABLE = {"40P01"}  # deadlock_detected
+WRITE_ATTEMPTS = 3
+
+
+def render(value: object) -> object:
+    return value.isoformat(timespec="microseconds") if isinstance(value, datetime) else value
+
+
+def write(operation):
+    """Run ``operation(sess, ...)`` as one write transaction. A unique-index violation becomes
+    409 / 1199014; a deadlock runs the whole operation again."""
+
+    @functools.wraps(operation)
+    def run(sess: Session, *args, **kwargs):
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with db.write(sess):
+                    return operation(sess, *args, **kwargs)
+            except IntegrityError as exc:
+                raise conflict(exc) from None
+            except OperationalError as exc:
+                if attempt == WRITE_ATTEMPTS or sqlstate(exc) not in RETRYABLE:
+                    raise
+        raise AssertionError("unreachable")
+
+    return run
+
+
+def search(sess: Session, found: query.Search, regex_timeout_ms: int) -> dict:
+    """Run a built search: its COUNT and page in one snapshot. A $regex search gets
+    ``regex_timeout_ms``: regex.py refuses the patterns it knows to be costly, but some stay
+    slow ("[ab]*a[ab]{64}c" on long values), on either database."""
+    try:
+        limit = db.time_limit(sess, regex_timeout_ms) if found.regex_fields else nullcontext()
+        with db.read(sess, snapshot=True), limit:
+            count = sess.scalar(found.count)
+            beyond = count <= found.start
+            rows = [] if beyond else sess.execute(found.page).mappings().all()
+    except (DataError, OperationalError) as exc:
+        # A pattern one engine refused or ran out of time on: the pattern is at fault.
+        if found.regex_fields and (isinstance(exc, DataError) or db.timed_out(exc)):
+            raise ApiError(1199006, found.regex_fields[0]) from None
+        raise
+    info = [{name: render(row[name]) for name in found.fields} for row in rows]
+    return {"count": count, "info": info}
+
+
+def sqlstate(exc: Exception) -> str | None:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None)
+
+
+def conflict(exc: IntegrityError) -> Exception:
+    """The unique rule an IntegrityError broke, as 409 / 1199014 naming its attributes."""
+    orig = exc.orig
+    constraint = getattr(getattr(orig, "diag", None), "constraint_name", None) or ""
+    message = str(orig)
+    # SQLite names the columns of a plain unique index ("UNIQUE constraint failed: sets.a,
+    # sets.b"), or the index for an expression index.
+    failed = {c.strip() for c in message.partition(": ")[2].split(",")}
+    for kind in KINDS:
+        for rule, attr_ids, _ in kind.unique_rules:
+            index = f"uq_{kind.table}_{rule}"
+            columns = {f"{kind.table}.{c}" for c in (*kind.unique_scope, *attr_ids)}
+            if constraint == index or f"'{index}'" in message or failed == columns:
+                return ApiError(1199014, ",".join(attr_ids))
+    return exc
