@@ -1,4 +1,4 @@
-# make run   serve the API (SQLite under instance/, migrated on start) on 127.0.0.1:8000
+# make run   migrate, then serve the API (SQLite under instance/) on 127.0.0.1:8000
 # make test  the whole test suite (SQLite and PostgreSQL; PostgreSQL tests skip if none runs)
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,7 +12,8 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	$(BIN)/flask --app wsgi migrate
+	PROC_MIGRATE_ON_START=0 $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(BIN)/.installed
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

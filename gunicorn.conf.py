@@ -43,11 +43,11 @@ def on_starting(server):
             server.log.error("not starting: %s", exc)
             on_exit(server)  # gunicorn does not call it when start-up fails
             sys.exit(1)
-    if os.environ.get("PROC_MIGRATE_ON_START", "1") != "0":
+    if os.environ.get("PROC_MIGRATE_ON_START", "1") != "0":  # what `flask migrate` does
+        from proc_service.cli import migrate
         from proc_service.config import database_url
-        from proc_service.migrate import upgrade
 
-        upgrade(database_url())
+        migrate(database_url())
 
 
 def child_exit(server, worker):

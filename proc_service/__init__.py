@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-import time
-
-from flask import Flask, g, request
+from flask import Flask
 from flask_smorest import Api
 
-from . import auth, config, context, db, envelope, errors, logs, metrics
+from . import auth, cli, config, db, envelope, handlers, logs, pipeline
+from .api import audit, binding, meta, process, topology
+from .api.paths import CONVERTERS
 from .migrate import head_revisions
-
-log = logging.getLogger(__name__)
 
 
 class _App(Flask):
@@ -55,8 +52,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     app.extensions["migration_heads"] = head_revisions(app.config["DATABASE_URL"])
 
-    from .api import CONVERTERS, audit, binding, meta, process, topology
-
     api = Api(app)
     for name, converter in CONVERTERS.items():
         app.url_map.converters[name] = converter
@@ -64,34 +59,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (process.blp, binding.blp, topology.set_blp, topology.module_blp, audit.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(meta.bp)
-    errors.register(app)  # after Api(), so that these handlers replace flask-smorest's
+    handlers.register(app)  # after Api(), so that these handlers replace flask-smorest's
     auth.init_app(app)  # a malformed tokens file stops here: never serve unprotected
-    _request_hooks(app)
+    pipeline.init_app(app)
+    cli.init_app(app)
     return app
-
-
-def _request_hooks(app: Flask) -> None:
-    @app.before_request
-    def _start():
-        g.started = time.perf_counter()
-        context.request_id()
-
-    @app.after_request
-    def _finish(response):
-        response.headers["X-Request-Id"] = context.request_id()
-        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        endpoint = request.endpoint or "unknown"
-        metrics.REQUESTS.labels(request.method, endpoint, response.status_code).inc()
-        metrics.LATENCY.labels(request.method, endpoint).observe(elapsed)
-        log.info(
-            "request",
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(elapsed * 1000, 2),
-                }
-            },
-        )
-        return response

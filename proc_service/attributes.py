@@ -1,7 +1,8 @@
-"""The attribute tables: processes (contract §2), sets and modules (§6). The one source of truth.
+"""The attribute tables: processes (contract §2), sets and modules (§6), audit rows (§5). The one
+source of truth.
 
-Validation (schemas.py), detail and search output, the search whitelist (query.py), the OpenAPI
-schema and the models' columns (models.py) all read a ``Kind``: PROCESS, SET or MODULE.
+Validation (schemas/), detail and search output, the search whitelist (query.py), the OpenAPI
+schema and the models' columns (models.py) all read a ``Kind``: PROCESS, SET, MODULE or AUDIT.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class Attribute:
     batch_writable: bool = True
     # a plain string in a search condition is a literal substring test, not equality
     contains: bool = False
+    # may be a search condition key; may be a sort key
+    searchable: bool = True
+    sortable: bool = True
+    # owned by the service and always set (ids, times): a null condition on it is malformed
+    never_null: bool = False
 
     @property
     def max_length(self) -> int | None:
@@ -137,6 +143,13 @@ class Kind:
     # hold each as a unique index named uq_<table>_<rule>
     unique_rules: tuple[tuple[str, tuple[str, ...], bool], ...] = ()
     unique_scope: tuple[str, ...] = ("bk_supplier_account", "bk_biz_id")
+    # search: rows when a request gives no limit, the order when it gives no sort, and whether
+    # the id that breaks ties follows the first sort key's direction (else it is ascending)
+    default_limit: int = 200
+    default_sort: str = ""
+    tie_follows_sort: bool = False
+    # objects live in the (account, business) of the path; audit rows only record theirs
+    path_scoped: bool = True
 
     @property
     def id_field(self) -> str:
@@ -159,16 +172,40 @@ class Kind:
         """Attributes that come from the path (the business, a module's set)."""
         return tuple(a.id for a in self.attributes if not a.writable)
 
+    @cached_property
+    def ignored_conditions(self) -> tuple[str, ...]:
+        """Condition keys accepted and ignored: the path (and account) win (§3)."""
+        return (*self.path_fields, "bk_supplier_account") if self.path_scoped else ()
+
+    @cached_property
+    def conditions(self) -> dict[str, Attribute]:
+        """Condition keys a search takes, by name."""
+        ignored = self.ignored_conditions
+        return {k: a for k, a in self.by_id.items() if a.searchable and k not in ignored}
+
+    @cached_property
+    def sortable(self) -> tuple[str, ...]:
+        return tuple(k for k, a in self.by_id.items() if a.sortable)
+
 
 def _system(id_: str, zh: str, en: str) -> tuple[Attribute, ...]:
     """The fields the service owns: never written through a body, never null."""
     return (
-        Attribute(id_, zh, en, "int", writable=False),
+        Attribute(id_, zh, en, "int", writable=False, never_null=True),
         Attribute(
-            "bk_supplier_account", "开发商账号", "supplier account", "singlechar", writable=False
+            "bk_supplier_account",
+            "开发商账号",
+            "supplier account",
+            "singlechar",
+            writable=False,
+            never_null=True,
         ),
-        Attribute("create_time", "创建时间", "create time", "time", writable=False),
-        Attribute("last_time", "更新时间", "last update time", "time", writable=False),
+        Attribute(
+            "create_time", "创建时间", "create time", "time", writable=False, never_null=True
+        ),
+        Attribute(
+            "last_time", "更新时间", "last update time", "time", writable=False, never_null=True
+        ),
     )
 
 
@@ -252,3 +289,33 @@ MODULE = Kind(
 )
 
 KINDS: tuple[Kind, ...] = (PROCESS, SET, MODULE)
+
+
+def _audit_field(id_: str, type_: str, searchable: bool = False, **kw) -> Attribute:
+    return Attribute(id_, id_, id_, type_, writable=False, searchable=searchable, **kw)
+
+
+# Contract §5: one row per changed object. Only the service writes them; searches take
+# bk_biz_id, op_type, op_target, inst_id and operator as conditions (op_time as a range).
+AUDIT = Kind(
+    name="audit",
+    table="audit_log",
+    attributes=(
+        _audit_field("bk_supplier_account", "singlechar"),
+        _audit_field("bk_biz_id", "int", searchable=True),
+        _audit_field("op_type", "int", searchable=True),  # 1 create, 2 update, 3 delete
+        _audit_field("op_target", "singlechar", searchable=True),  # process, set, module
+        _audit_field("inst_id", "int", searchable=True),
+        _audit_field("op_desc", "singlechar"),
+        _audit_field("operator", "singlechar", searchable=True),
+        _audit_field("op_from", "singlechar"),
+        _audit_field("op_time", "time"),
+        _audit_field("request_id", "singlechar"),
+        _audit_field("content", "json", sortable=False),  # {pre_data, cur_data}
+    ),
+    system=(_audit_field("id", "int", never_null=True),),
+    default_limit=20,
+    default_sort="-op_time",  # newest first
+    tie_follows_sort=True,
+    path_scoped=False,
+)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, request
 
-from .context import ACCOUNT, supplier_account
+from .context import ACCOUNT
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -26,15 +26,6 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v3/"
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _FIELDS = {"name", "sha256", "accounts", "write"}
-# Views that only read; every other /api/v3 view writes. Searches are POSTs that read.
-READ_VIEWS = {
-    "get_process_detail",
-    "search_process",
-    "get_process_bind_module",
-    "search_set",
-    "search_module",
-    "search_audit",
-}
 
 
 class TokensFileError(ValueError):
@@ -126,24 +117,21 @@ def init_app(app: Flask) -> None:
     else:
         log.info("access control on: %d tokens from %s", len(tokens), path)
 
-    # An app-level URL value preprocessor runs before the blueprints' path checks: a client
-    # without a valid token learns nothing, not even that its path was malformed.
-    @app.url_value_preprocessor
-    def _authenticate(_endpoint, _values):
-        tokens = current_app.extensions["api_tokens"]
-        if tokens is None or not request.path.startswith(API_PREFIX):
-            return
+
+def authenticate() -> None:
+    """401 unless an /api/v3 request carries a known token (when access control is on). Runs
+    before anything else looks at the request: a client without a valid token learns nothing,
+    not even that its path was malformed."""
+    tokens = current_app.extensions["api_tokens"]
+    if tokens is not None and request.path.startswith(API_PREFIX):
         g.token = _bearer(tokens)
 
-    @app.before_request
-    def _authorize():
-        token = current()
-        if token is None or request.endpoint is None:
-            return
-        view = request.endpoint.rpartition(".")[2]
-        account = (request.view_args or {}).get("bk_supplier_account") or supplier_account()
-        if not token.allows(account) or (view not in READ_VIEWS and not token.write):
-            raise ApiError(9900403)
+
+def authorize(writes: bool, account: str) -> None:
+    """403 unless the request's token lists ``account`` and, for a write, may write."""
+    token = current()
+    if token is not None and (not token.allows(account) or (writes and not token.write)):
+        raise ApiError(9900403)
 
 
 def _bearer(tokens: tuple[Token, ...]) -> Token:

@@ -8,6 +8,8 @@ import uuid
 
 from flask import current_app, g, has_request_context, request
 
+from .errors import invalid
+
 # A client-sent request id is echoed only when it is short and plain, so it cannot inject
 # anything into logs or headers.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -48,8 +50,6 @@ def supplier_account() -> str:
     if not sent:
         return "0"
     if not ACCOUNT.fullmatch(sent):
-        from .errors import invalid
-
         raise invalid("HTTP_BLUEKING_SUPPLIER_ID")
     return sent
 
@@ -64,7 +64,5 @@ def operator() -> str:
     token = g.get("token")
     name = name.strip() or (token.name if token else "anonymous")
     if len(name) > 256 or "\x00" in name:  # characters, not bytes; no database stores NUL
-        from .errors import invalid
-
         raise invalid("BK_User")
     return name

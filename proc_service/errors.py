@@ -1,17 +1,10 @@
-"""The error catalogue (contract §8) and the one place that turns any error into the envelope."""
+"""The error catalogue (contract §8): codes, HTTP statuses, English and Chinese texts.
+
+handlers.py is the one place that turns any error into the envelope."""
 
 from __future__ import annotations
 
-import logging
-
-from flask import Flask, current_app, request
-from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
-
-from . import context
-from .envelope import envelope
-
-log = logging.getLogger(__name__)
+from enum import Enum
 
 # code -> (HTTP status, English, Chinese)
 CATALOGUE: dict[int, tuple[int, str, str]] = {
@@ -38,37 +31,45 @@ CATALOGUE: dict[int, tuple[int, str, str]] = {
     9900403: (403, "no permission", "没有权限"),
 }
 
-# Database unavailable: 503 with one code per operation, as bk-cmdb numbers them. Views are
-# named after the contract's API names, which pick the code; the topology and audit views share
-# the codes of the operation they perform.
-_DB_OPERATIONS = (
-    (1108001, ("get_process_detail",), "query process detail", "查询进程详情"),
-    (1108002, ("bind_process_module",), "bind", "绑定进程到模块"),
-    (1108003, ("delete_process_module_binding",), "unbind", "解绑进程模块"),
-    (1108004, ("get_process_bind_module",), "list bindings", "获取进程绑定模块"),
-    (1108005, ("update_process", "batch_update_process", "update_set", "update_module"),
-     "update", "更新"),
-    (1108006, ("search_process", "search_set", "search_module", "search_audit"), "search", "查询"),
-    (1108007, ("delete_process", "delete_set", "delete_module"), "delete", "删除"),
-    (1108008, ("create_process", "create_set", "create_module"), "create", "创建"),
-)  # fmt: skip
-for _code, _views, _en, _zh in _DB_OPERATIONS:
-    CATALOGUE[_code] = (503, f"database unavailable while: {_en}", f"数据库不可用: {_zh}")
-DB_UNAVAILABLE_BY_VIEW = {view: code for code, views, _, _ in _DB_OPERATIONS for view in views}
-DB_UNAVAILABLE_DEFAULT = 1108006
+
+class Op(Enum):
+    """What an endpoint does, as bk-cmdb numbers it when the database is unavailable: each
+    endpoint declares one (api/endpoint.py), which also says whether it writes (§7b)."""
+
+    DETAIL = (1108001, False, "query process detail", "查询进程详情")
+    BIND = (1108002, True, "bind", "绑定进程到模块")
+    UNBIND = (1108003, True, "unbind", "解绑进程模块")
+    LIST_BINDINGS = (1108004, False, "list bindings", "获取进程绑定模块")
+    UPDATE = (1108005, True, "update", "更新")
+    SEARCH = (1108006, False, "search", "查询")
+    DELETE = (1108007, True, "delete", "删除")
+    CREATE = (1108008, True, "create", "创建")
+
+    def __init__(self, code: int, writes: bool, en: str, zh: str):
+        self.code = code
+        self.writes = writes
+        CATALOGUE[code] = (503, f"database unavailable while: {en}", f"数据库不可用: {zh}")
+
+
+# Texts that are not error codes of their own: a code's message told more precisely.
+TEXTS: dict[str, tuple[str, str]] = {
+    "not ready": ("database unreachable or not migrated", "数据库不可达或未迁移到最新版本"),
+}
 
 
 class ApiError(Exception):
-    """An error a client will see: a catalogue code and the values for its message."""
+    """An error a client will see: a catalogue code and the values for its message (or, with
+    ``text``, one of TEXTS instead of the code's own message)."""
 
-    def __init__(self, code: int, *args: object, status: int | None = None):
+    def __init__(self, code: int, *args: object, status: int | None = None, text: str = ""):
         super().__init__(code, *args)
         self.code = code
         self.args_ = args
         self.status = status or CATALOGUE[code][0]
+        self.text = text
 
     def message(self, lang: str) -> str:
-        _, en, zh = CATALOGUE[self.code]
+        en, zh = TEXTS[self.text] if self.text else CATALOGUE[self.code][1:]
         template = en if lang == "en" else zh
         return template % self.args_ if "%" in template else template
 
@@ -79,52 +80,3 @@ def invalid(field: str) -> ApiError:
 
 def not_found(what: str) -> ApiError:
     return ApiError(1199019, what)
-
-
-def is_connection_error(exc: BaseException) -> bool:
-    """True when the database could not be reached (as opposed to a bad statement)."""
-    return isinstance(exc, OperationalError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    )
-
-
-def error_response(exc: ApiError):
-    lang = context.language()
-    response = envelope(None, code=exc.code, message=exc.message(lang))
-    if exc.status == 401:  # RFC 9110: a 401 names the scheme it wants
-        response.headers["WWW-Authenticate"] = 'Bearer realm="proc-service"'
-    return response, exc.status
-
-
-def register(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
-        if exc.status >= 500:
-            log.warning("request failed: %s", exc.message("en"))
-        return error_response(exc)
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        if isinstance(exc, RequestEntityTooLarge):
-            limit = current_app.config["MAX_CONTENT_LENGTH"]
-            return error_response(ApiError(1199035, "request body", limit, status=413))
-        if isinstance(exc, NotFound):
-            return error_response(not_found("route"))
-        if isinstance(exc, MethodNotAllowed):
-            response, status = error_response(ApiError(1199003, "method", status=405))
-            response.allow.update(exc.valid_methods or ())  # a 405 lists what is allowed
-            return response, status
-        if exc.code and exc.code < 500:
-            return error_response(ApiError(1199003, "request", status=exc.code))
-        return _unexpected(exc)
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        if is_connection_error(exc):
-            log.error("database unavailable: %s", type(exc).__name__)
-            view = (request.endpoint or "").rpartition(".")[2]
-            return error_response(
-                ApiError(DB_UNAVAILABLE_BY_VIEW.get(view, DB_UNAVAILABLE_DEFAULT))
-            )
-        log.exception("unhandled error")
-        return error_response(ApiError(1199999, context.request_id()))

@@ -24,7 +24,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 
-from .attributes import MODULE, PROCESS, SET, SINGLECHAR_MAX, Kind
+from .attributes import AUDIT, MODULE, PROCESS, SET, SINGLECHAR_MAX, Kind
 
 # Integer on SQLite so that the key is the rowid (AUTOINCREMENT needs exactly INTEGER).
 ID = BigInteger().with_variant(Integer, "sqlite")
@@ -211,13 +211,6 @@ _unique_indexes(Module, MODULE)
 # A business's modules by name: bindings check and list them (§3).
 Index("ix_modules_name", Module.bk_supplier_account, Module.bk_biz_id, Module.bk_module_name)
 
-MODELS: dict[str, type[Base]] = {"process": Process, "set": Set, "module": Module}
-
-for _kind in (PROCESS, SET, MODULE):  # an attribute table and its model must never drift apart
-    _missing = set(_kind.output_fields) - set(MODELS[_kind.name].__table__.columns.keys())
-    if _missing:
-        raise RuntimeError(f"{_kind.name} model lacks attribute columns: {sorted(_missing)}")
-
 
 class ProcessBinding(Base):
     """A process bound to a module *name* of its business (contract §3, §9)."""
@@ -258,3 +251,16 @@ class AuditLog(Base):
     op_time: Mapped[datetime] = mapped_column(UTCDateTime)
     request_id: Mapped[str] = mapped_column(Chars(128))
     content: Mapped[dict] = mapped_column(JSON().with_variant(JSONB, "postgresql"))
+
+
+MODELS: dict[str, type[Base]] = {
+    "process": Process,
+    "set": Set,
+    "module": Module,
+    "audit": AuditLog,
+}
+
+for _kind in (PROCESS, SET, MODULE, AUDIT):  # an attribute table and its model never drift apart
+    _missing = set(_kind.output_fields) - set(MODELS[_kind.name].__table__.columns.keys())
+    if _missing:
+        raise RuntimeError(f"{_kind.name} model lacks attribute columns: {sorted(_missing)}")

@@ -1,7 +1,7 @@
 """A search body's condition / fields / page → one whitelisted, typed SELECT and one COUNT.
 
-search_process (§3), search_set and search_module (§6) share it, each over its kind's attribute
-table; audit search (§5) shares the condition operators. Only names from an attribute table ever
+search_process (§3), search_set and search_module (§6) and audit search (§5) share it, each over
+its kind's attribute table (attributes.py). Only names from an attribute table ever
 reach SQL, as columns; every value is a bound parameter. Anything else is refused with the
 contract's code.
 """
@@ -12,7 +12,6 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from marshmallow import ValidationError
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -34,11 +33,8 @@ from .attributes import Attribute, Kind
 from .errors import ApiError
 from .models import MODELS
 from .regex import Refused, portable
-from .schemas import coerce, storable_text
+from .values import LIST_LIMIT, PAGE_LIMIT, REGEX_LIMIT, Invalid, coerce, storable_text
 
-PAGE_LIMIT = 200
-LIST_LIMIT = 1000
-REGEX_LIMIT = 256
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
 
@@ -67,51 +63,67 @@ class Search:
     page: Select
     count: Select
     fields: tuple[str, ...]
+    start: int
     # fields filtered by $regex: PostgreSQL may still refuse a pattern RE2 took (a{300})
     regex_fields: tuple[str, ...] = ()
+
+
+Special = dict[str, Callable[[object], list[ColumnElement]]]
 
 
 def build(
     kind: Kind,
     where: list[ColumnElement],
-    body: dict,
-    special: dict[str, Callable[[object], ColumnElement]] | None = None,
+    *,
+    condition: dict,
+    fields: list[str],
+    start: int,
+    limit: int,
+    sort: str,
+    special: Special | None = None,
+    prefix: str = "page.",
 ) -> Search:
-    """``body`` has been through SearchSchema: condition is a dict, fields a list of str.
-    ``where`` scopes the search; ``special`` maps extra condition keys to their filters."""
+    """One page and its COUNT over ``kind``, within ``where``. The body has been through its
+    search schema (condition is a dict, fields a list of str); ``special`` maps condition keys
+    that are not attributes (bk_module_name, op_time) to their filters; ``prefix`` is where the
+    body holds start and limit, for the error that names them."""
     model = MODELS[kind.name]
-    where = list(where)
-    special = special or {}
-    ignored = (*kind.path_fields, "bk_supplier_account")  # the path wins (§3)
-    regex_fields = []
-    for key, value in body["condition"].items():
-        if key in ignored:
-            continue
-        if key in special:
-            where.append(special[key](value))
-        elif key in kind.by_id:
-            where.extend(filters(kind.by_id[key], getattr(model, key), value))
-            if isinstance(value, dict) and "$regex" in value:
-                regex_fields.append(key)
-        else:
-            raise ApiError(1199011, key)
-
-    fields = tuple(body["fields"]) or kind.output_fields
+    where = [*where, *conditions(kind, model, condition, special or {})]
+    fields = tuple(fields) or kind.output_fields
     for name in fields:
         if name not in kind.by_id:
             raise ApiError(1199011, name)
-
-    page = body["page"]
-    start, limit = page_window(page["start"], page["limit"], PAGE_LIMIT, "page.")
+    start, limit = page_window(start, limit, kind.default_limit, prefix)
+    tie = None if kind.tie_follows_sort else False
+    # An empty sort is the default one, as an empty limit is.
+    sort = sort if sort.replace(",", "").strip() else kind.default_sort
     stmt = (
         select(*(getattr(model, name) for name in fields))
         .where(*where)
-        .order_by(*order(model, kind.by_id, page["sort"], kind.id_field))
+        .order_by(*order(model, kind.sortable, sort, kind.id_field, tie))
         .offset(start)
         .limit(limit)
     )
     count = select(func.count()).select_from(model).where(*where)
-    return Search(stmt, count, fields, tuple(regex_fields))
+    regex = tuple(
+        k
+        for k, v in condition.items()
+        if k in kind.conditions and isinstance(v, dict) and "$regex" in v
+    )
+    return Search(stmt, count, fields, start, regex)
+
+
+def conditions(kind: Kind, model, condition: dict, special: Special) -> list[ColumnElement]:
+    """The filters of a condition object; only the kind's condition keys reach SQL."""
+    found = []
+    for key, value in condition.items():
+        if key in special:
+            found.extend(special[key](value))
+        elif key in kind.conditions:
+            found.extend(filters(kind.conditions[key], getattr(model, key), value))
+        elif key not in kind.ignored_conditions:
+            raise ApiError(1199011, key)
+    return found
 
 
 def page_window(start: int, limit: int, default: int, prefix: str = "") -> tuple[int, int]:
@@ -150,19 +162,18 @@ def order(model, sortable, sort: str, tie: str, tie_descending: bool | None = Fa
 
 @contextmanager
 def _about(key: str):
-    """A value's ValidationError (its message is the code) as the API error naming ``key``."""
+    """A value that breaks a rule, as the API error naming ``key``."""
     try:
         yield
-    except ValidationError as exc:
-        raise ApiError(int(exc.messages[0]), key) from None
+    except Invalid as exc:
+        raise ApiError(exc.code, key) from None
 
 
 def _normalise(attr: Attribute, value: object) -> object:
     """A condition value, normalised like a write (§3), without write-only rules."""
     with _about(attr.id):
         # Fields the service owns (ids, times) are never null; null means empty for the rest.
-        # (Path fields, the other unwritable ones, never get here: conditions ignore them.)
-        if value is None and attr.writable:
+        if value is None and not attr.never_null:
             return attr.empty
         return coerce(attr, value, strict=False)
 

@@ -51,10 +51,14 @@ def test_check_notices_drift(empty_url):
         command.check(cfg)
 
 
-def test_flask_entry_point_migrates_before_serving(empty_url):
-    """`flask --app app run` imports app.py, which migrates the configured database first."""
+def test_flask_migrate_command_migrates_and_importing_the_app_does_not(empty_url):
+    """Migration is a command (`flask --app wsgi migrate`), not a side effect of importing."""
     env = {**os.environ, "PROC_DATABASE_URL": empty_url}
-    subprocess.run([sys.executable, "-c", "import app"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-c", "import app, wsgi"], cwd=ROOT, env=env, check=True)
+    assert "alembic_version" not in _tables(empty_url)
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "migrate"]
+    done = subprocess.run(flask, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    assert "newest migration" in done.stdout
     assert {"processes", "process_bindings", "audit_log", "alembic_version"} <= _tables(empty_url)
 
 

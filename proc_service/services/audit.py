@@ -1,58 +1,27 @@
-"""The audit trail (contract §5): rows added in the transaction of the change they record, and
-audit search."""
+"""The audit trail (contract §5): the one writer of audit rows, called in the transaction of the
+change it records, and audit search."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from marshmallow import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import query
-from ..attributes import Attribute
+from ..attributes import AUDIT
 from ..errors import ApiError
 from ..models import AuditLog
-from ..schemas import timestamp
-from . import Actor, Scope, shared
+from ..values import Invalid, timestamp
+from . import Actor, Scope, transaction
 
 CREATE, UPDATE, DELETE = 1, 2, 3
 VERBS = {CREATE: "create", UPDATE: "update", DELETE: "delete"}
-DEFAULT_LIMIT = 20
-DEFAULT_SORT = "-op_time"  # newest first
-FIELDS = (
-    "id",
-    "bk_supplier_account",
-    "bk_biz_id",
-    "op_type",
-    "op_target",
-    "inst_id",
-    "op_desc",
-    "operator",
-    "op_from",
-    "op_time",
-    "request_id",
-    "content",
-)
-# Condition keys besides op_time, typed so that they take the operators search_process takes.
-CONDITIONS = {
-    a.id: a
-    for a in (
-        Attribute("bk_biz_id", "业务ID", "business id", "int"),
-        Attribute("op_type", "操作类型", "operation type", "int"),
-        Attribute("op_target", "操作对象", "operation target", "singlechar"),
-        Attribute("inst_id", "实例ID", "instance id", "int"),
-        Attribute("operator", "操作者", "operator", "singlechar"),
-    )
-}
-SORTABLE = tuple(f for f in FIELDS if f != "content")
 
 
 def record(
     sess: Session,
     scope: Scope,
     actor: Actor,
-    *,
     op_type: int,
     target: str,
     inst_id: int,
@@ -78,35 +47,21 @@ def record(
     )
 
 
-def search(sess: Session, account: str, params: dict, regex_timeout_ms: int = 2000) -> dict:
-    """``params`` has been through AuditSearchSchema. Rows of one supplier account only; a
+def search(sess: Session, account: str, body: dict, regex_timeout_ms: int) -> dict:
+    """``body`` has been through AuditSearchSchema. Rows of one supplier account only; a
     $regex condition gets the same time limit as in search_process."""
-    where = [AuditLog.bk_supplier_account == account]
-    regex_fields = []
-    for key, value in params["condition"].items():
-        if key == "op_time":
-            where.extend(_time_range(value))
-        elif key in CONDITIONS:
-            where.extend(query.filters(CONDITIONS[key], getattr(AuditLog, key), value))
-            if isinstance(value, dict) and "$regex" in value:
-                regex_fields.append(key)
-        else:
-            raise ApiError(1199011, key)
-    start, limit = query.page_window(params["start"], params["limit"], DEFAULT_LIMIT)
-    # An empty sort is the default one, as an empty limit is. Ties (rows of one transaction can
-    # share an op_time) are broken by id, in the first key's direction.
-    sort = params["sort"] if params["sort"].replace(",", "").strip() else DEFAULT_SORT
-    order = query.order(AuditLog, SORTABLE, sort, "id", tie_descending=None)
-    page = (
-        select(*(getattr(AuditLog, name) for name in FIELDS))
-        .where(*where)
-        .order_by(*order)
-        .offset(start)
-        .limit(limit)
+    found = query.build(
+        AUDIT,
+        [AuditLog.bk_supplier_account == account],
+        condition=body["condition"],
+        fields=[],
+        start=body["start"],
+        limit=body["limit"],
+        sort=body["sort"],
+        special={"op_time": _time_range},
+        prefix="",
     )
-    count = select(func.count()).select_from(AuditLog).where(*where)
-    found = query.Search(page, count, FIELDS, tuple(regex_fields))
-    return shared.search(sess, found, start, regex_timeout_ms)
+    return transaction.search(sess, found, regex_timeout_ms)
 
 
 def _time_range(value: object) -> list:
@@ -115,7 +70,7 @@ def _time_range(value: object) -> list:
         raise ApiError(1199006, "op_time")
     try:
         low, high = (None if v is None else timestamp(v) for v in value)
-    except ValidationError:
+    except Invalid:
         raise ApiError(1199006, "op_time") from None
     if low is not None and high is not None and low > high:
         raise ApiError(1199006, "op_time")

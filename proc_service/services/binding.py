@@ -13,11 +13,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .. import db
+from ..attributes import PROCESS
 from ..errors import not_found
 from ..models import Module, ProcessBinding
-from . import Actor, Scope, audit
-from .process import get as get_process
-from .shared import write
+from . import Actor, Scope, audit, objects
+from .transaction import write
 
 
 def list_modules(sess: Session, scope: Scope, process_id: int) -> list[dict]:
@@ -31,7 +31,7 @@ def list_modules(sess: Session, scope: Scope, process_id: int) -> list[dict]:
         .order_by(first, Module.bk_module_name)
     )
     with db.read(sess, snapshot=True):
-        get_process(sess, scope, process_id)
+        objects.get(sess, PROCESS, scope, process_id)
         modules = sess.execute(normal).all()
         bound = sess.scalars(
             select(ProcessBinding.bk_module_name)
@@ -50,7 +50,7 @@ def list_modules(sess: Session, scope: Scope, process_id: int) -> list[dict]:
 @write
 def bind(sess: Session, scope: Scope, actor: Actor, process_id: int, name: str) -> None:
     # The process row lock makes concurrent binds of one process take turns.
-    get_process(sess, scope, process_id, lock=True)
+    objects.get(sess, PROCESS, scope, process_id, lock=True)
     exists = select(Module.bk_module_id).where(
         *_normal_modules(scope), Module.bk_module_name == name
     )
@@ -67,7 +67,7 @@ def bind(sess: Session, scope: Scope, actor: Actor, process_id: int, name: str) 
 
 @write
 def unbind(sess: Session, scope: Scope, actor: Actor, process_id: int, name: str) -> None:
-    get_process(sess, scope, process_id, lock=True)
+    objects.get(sess, PROCESS, scope, process_id, lock=True)
     names = _bound_names(sess, process_id)
     if name not in names:
         return  # unbinding what is not bound is a no-op success
@@ -93,14 +93,5 @@ def _bound_names(sess: Session, process_id: int) -> set[str]:
 
 
 def _audit(sess, scope, actor, process_id: int, desc: str, pre: set, cur: set) -> None:
-    audit.record(
-        sess,
-        scope,
-        actor,
-        op_type=audit.UPDATE,
-        target="process",
-        inst_id=process_id,
-        desc=desc,
-        pre={"bk_module_names": sorted(pre)},
-        cur={"bk_module_names": sorted(cur)},
-    )
+    pre_data, cur_data = {"bk_module_names": sorted(pre)}, {"bk_module_names": sorted(cur)}
+    audit.record(sess, scope, actor, audit.UPDATE, "process", process_id, pre_data, cur_data, desc)

@@ -1,53 +1,38 @@
-"""The six process operations of contract §3, as plain functions over a Session.
-
-They take values the API layer has already validated (schemas.py) and own the transactions:
-each write and its audit rows commit together, or not at all.
-"""
+"""The process operations of contract §3 over the generic service (objects.py). What is theirs
+alone: batch update, delete taking the bindings along, detail rows, the module-name filter."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import db, query
-from ..attributes import ATTRIBUTES, PROCESS
+from ..attributes import PROCESS
 from ..errors import not_found
 from ..models import Process, ProcessBinding
-from . import Actor, Scope, audit, shared
-from .shared import touch, write
+from . import Actor, Scope, objects
+from .transaction import write
 
 
 @write
 def create(sess: Session, scope: Scope, actor: Actor, values: dict) -> int:
-    now = datetime.now(UTC)
-    process = Process(
-        bk_supplier_account=scope.account,
-        bk_biz_id=scope.biz_id,
-        create_time=now,
-        last_time=now,
-        **values,
-    )
-    sess.add(process)
-    sess.flush()
-    _audit(sess, scope, actor, audit.CREATE, process.bk_process_id, {}, to_dict(process))
-    return process.bk_process_id
+    return objects.create(sess, PROCESS, scope, actor, values).bk_process_id
 
 
 @write
 def update(sess: Session, scope: Scope, actor: Actor, process_id: int, values: dict) -> None:
-    process = get(sess, scope, process_id, lock=True)
-    _change(sess, scope, actor, process, values)
+    process = objects.get(sess, PROCESS, scope, process_id, lock=True)
+    objects.update(sess, PROCESS, scope, actor, process, values)
 
 
 @write
 def batch_update(sess: Session, scope: Scope, actor: Actor, ids: list[int], values: dict) -> None:
+    """All listed processes or none (§3): every id must exist before any is written."""
     # Locked in id order, so that two overlapping batches do not wait on each other's rows.
     processes = sess.scalars(
-        _scoped(scope)
-        .where(Process.bk_process_id.in_(ids))
+        select(Process)
+        .where(*objects.in_scope(PROCESS, scope), Process.bk_process_id.in_(ids))
         .order_by(Process.bk_process_id)
         .with_for_update()
     ).all()
@@ -55,77 +40,42 @@ def batch_update(sess: Session, scope: Scope, actor: Actor, ids: list[int], valu
     if missing_ids:
         raise not_found("bk_process_id " + ",".join(map(str, missing_ids)))
     for process in processes:
-        _change(sess, scope, actor, process, values)
+        objects.update(sess, PROCESS, scope, actor, process, values)
 
 
 @write
 def delete(sess: Session, scope: Scope, actor: Actor, process_id: int) -> None:
-    process = get(sess, scope, process_id, lock=True)
+    """The process and its bindings; the audit row keeps the bindings' names."""
+    process = objects.get(sess, PROCESS, scope, process_id, lock=True)
     bound = ProcessBinding.bk_process_id == process_id
     names = sorted(sess.scalars(select(ProcessBinding.bk_module_name).where(bound)))
-    pre = to_dict(process) | {"bk_module_names": names}
     # The foreign key cascades too; deleting here keeps the audit row and the data in step.
     sess.execute(sql_delete(ProcessBinding).where(bound))
-    sess.delete(process)
-    _audit(sess, scope, actor, audit.DELETE, process_id, pre, {})
+    objects.delete(sess, PROCESS, scope, actor, process, removed={"bk_module_names": names})
 
 
-def search(sess: Session, scope: Scope, params: dict, regex_timeout_ms: int = 2000) -> dict:
-    """``params`` has been through SearchSchema; query.build checks the rest."""
-    where = [Process.bk_supplier_account == scope.account, Process.bk_biz_id == scope.biz_id]
-    found = query.build(PROCESS, where, params, special={"bk_module_name": _bound_to})
-    return shared.search(sess, found, params["page"]["start"], regex_timeout_ms)
+def search(sess: Session, scope: Scope, body: dict, regex_timeout_ms: int) -> dict:
+    special = {"bk_module_name": _bound_to}
+    return objects.search(sess, PROCESS, scope, body, regex_timeout_ms, special=special)
 
 
-def _bound_to(value: object):
+def _bound_to(value: object) -> list:
     """bk_module_name in a condition: processes bound to that name (or any of several), as one
     sub-select rather than a query per process."""
     names = query.names("bk_module_name", value)
     bound = select(ProcessBinding.bk_process_id).where(ProcessBinding.bk_module_name.in_(names))
-    return Process.bk_process_id.in_(bound)
+    return [Process.bk_process_id.in_(bound)]
 
 
 def detail(sess: Session, scope: Scope, process_id: int, lang: str) -> list[dict]:
+    """The 22 attributes in §2 order, named in ``lang``."""
     with db.read(sess):
-        process = get(sess, scope, process_id)
+        process = objects.get(sess, PROCESS, scope, process_id)
     return [
         {
             "bk_property_id": attr.id,
             "bk_property_name": attr.name(lang),
             "bk_property_value": getattr(process, attr.id),
         }
-        for attr in ATTRIBUTES
+        for attr in PROCESS.attributes
     ]
-
-
-def _scoped(scope: Scope):
-    return select(Process).where(
-        Process.bk_supplier_account == scope.account, Process.bk_biz_id == scope.biz_id
-    )
-
-
-def get(sess: Session, scope: Scope, process_id: int, lock: bool = False) -> Process:
-    stmt = _scoped(scope).where(Process.bk_process_id == process_id)
-    process = sess.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
-    if process is None:
-        raise not_found(f"bk_process_id {process_id}")
-    return process
-
-
-def _change(sess: Session, scope: Scope, actor: Actor, process: Process, values: dict) -> None:
-    pre = to_dict(process)
-    for name, value in values.items():
-        setattr(process, name, value)
-    touch(process)
-    sess.flush()
-    _audit(sess, scope, actor, audit.UPDATE, process.bk_process_id, pre, to_dict(process))
-
-
-def _audit(sess, scope, actor, op_type: int, process_id: int, pre: dict, cur: dict) -> None:
-    audit.record(
-        sess, scope, actor, op_type=op_type, target="process", inst_id=process_id, pre=pre, cur=cur
-    )
-
-
-def to_dict(process: Process) -> dict:
-    return shared.to_dict(PROCESS, process)

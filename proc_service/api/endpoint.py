@@ -1,0 +1,140 @@
+"""Each endpoint declared once: ``@endpoint(blp, rule, method, op=..., body=..., result=...)``.
+
+The declaration is read by everything that needs a fact about the endpoint: the body is loaded
+and validated here, the scope and actor are built here, the OpenAPI document is written from it
+(flask-smorest), access control asks whether it writes and which account it acts on (auth.py),
+and a database outage answers with its operation's code (handlers.py). A view is then one call
+to a service function.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema
+from sqlalchemy.orm import Session
+
+from .. import auth, context, db
+from ..envelope import ok
+from ..errors import Op
+from ..schemas.loading import load
+from ..schemas.responses import EnvelopeSchema, SuccessSchema
+from ..services import Actor, Scope
+from .body import json_body
+from .paths import ACCOUNT_DOC
+
+PATH = "path"  # the account is the path's bk_supplier_account
+HEADER = "header"  # the path has none: HTTP_BLUEKING_SUPPLIER_ID, default "0"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What is declared of one endpoint."""
+
+    op: Op  # what it does: whether it writes, its 503 code
+    body: type[Schema] | None
+    result: type[Schema]
+    account: str  # PATH or HEADER
+
+    def account_of(self, view_args: dict) -> str:
+        if self.account == HEADER:
+            return context.supplier_account()
+        return view_args["bk_supplier_account"]
+
+
+class Call:
+    """What a view works with: the session, the scope and actor the declaration built."""
+
+    def __init__(self, declared: Endpoint, view_args: dict):
+        self.session: Session = db.session()
+        biz = view_args.get("bk_biz_id")
+        account = declared.account_of(view_args)
+        self.scope = Scope(account=account, biz_id=biz) if biz is not None else None
+        self.account = account
+
+    @property
+    def actor(self) -> Actor:
+        """Who asks: BK_User, and with access control on, the token's name (§7b)."""
+        token = auth.current()
+        return Actor(
+            operator=context.operator(),
+            op_from=token.name if token else "",
+            request_id=context.request_id(),
+        )
+
+    @property
+    def lang(self) -> str:
+        return context.language()
+
+    @property
+    def regex_timeout_ms(self) -> int:
+        return current_app.config["REGEX_TIMEOUT_MS"]
+
+
+def current_endpoint() -> Endpoint | None:
+    """The declaration of the endpoint serving this request (None: not an /api/v3 route)."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "declared", None)
+
+
+ACCOUNT_HEADER = {
+    "in": "header",
+    "name": "HTTP_BLUEKING_SUPPLIER_ID",
+    "description": "supplier account (this path has none)",
+    "schema": {"type": "string", "pattern": ACCOUNT_DOC, "default": "0"},
+}
+PATH_VALUES = ("bk_supplier_account", "bk_biz_id")  # the scope: not passed on to the view
+
+
+def endpoint(
+    blp: Blueprint,
+    rule: str,
+    method: str,
+    *,
+    op: Op,
+    body: type[Schema] | None = None,
+    result: type[Schema] = SuccessSchema,
+    account: str = PATH,
+) -> Callable:
+    """Route, document and wrap a view ``view(call, [body,] **path ids)``. It returns the
+    envelope's data; None means "success"."""
+    declared = Endpoint(op=op, body=body, result=result, account=account)
+
+    def register(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def run(**view_args):
+            call = Call(declared, view_args)
+            args = [load(body, json_body())] if body is not None else []
+            ids = {k: v for k, v in view_args.items() if k not in PATH_VALUES}
+            data = view(call, *args, **ids)
+            return ok() if data is None else ok(data)
+
+        run.declared = declared
+        blp.route(rule, methods=[method])(blp.doc(**_openapi(declared))(run))
+        return run
+
+    return register
+
+
+def _openapi(declared: Endpoint) -> dict:
+    spec: dict = {
+        "responses": {
+            "200": {"content": {"application/json": {"schema": declared.result}}},
+            "default": {
+                "description": "error envelope",
+                "content": {"application/json": {"schema": EnvelopeSchema}},
+            },
+        }
+    }
+    if declared.account == HEADER:
+        spec["parameters"] = [ACCOUNT_HEADER]
+    if declared.body is not None:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": declared.body}},
+        }
+    return spec

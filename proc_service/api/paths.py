@@ -1,0 +1,65 @@
+"""Path parameters as contract §1 defines them: converters that document them in OpenAPI, and
+the check that answers a malformed one with 400 / 1199003."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from flask import request
+from werkzeug.routing import BaseConverter
+
+from .. import context
+from ..errors import invalid
+from ..values import INT64_MAX, positive_id
+
+ACCOUNT_DOC = f"^{context.ACCOUNT.pattern}$"  # OpenAPI patterns match anywhere unless anchored
+ID_PARAMETERS = ("bk_biz_id", "bk_process_id", "bk_set_id", "bk_module_id")
+
+
+class IdConverter(BaseConverter):
+    """<id:...> in a rule. It matches any segment, so that check_path can answer a bad id with
+    400 / 1199003 rather than the route not matching (404); it exists to document the type."""
+
+    openapi: ClassVar[dict] = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
+
+
+class AccountConverter(BaseConverter):
+    """<account:...> in a rule; checked by check_path, documented here."""
+
+    openapi: ClassVar[dict] = {"type": "string", "pattern": ACCOUNT_DOC, "maxLength": 64}
+
+
+class ModuleNameConverter(BaseConverter):
+    """<module_name:...>: the rest of the path, "/" included, even first ("/opt/app" arrives
+    as "%2Fopt%2Fapp" and is decoded before routing); werkzeug's <path:> refuses a leading
+    "/". check_path applies the length and encoding rules."""
+
+    regex = r"[\s\S]+"  # any character, newlines too
+    part_isolating = False
+    openapi: ClassVar[dict] = {"type": "string", "minLength": 1, "maxLength": 256}
+
+
+CONVERTERS = {"id": IdConverter, "account": AccountConverter, "module_name": ModuleNameConverter}
+
+
+def check_path(values: dict | None) -> None:
+    """Path parameters as contract §1 defines them (ids become ints), or 400 / 1199003."""
+    for name, raw in (values or {}).items():
+        if name == "bk_supplier_account" and not context.ACCOUNT.fullmatch(raw):
+            raise invalid(name)
+        if name in ID_PARAMETERS:
+            values[name] = positive_id(raw)
+            if values[name] is None:
+                raise invalid(name)
+        if name == "bk_module_name" and not _module_name(raw):
+            raise invalid(name)
+
+
+def _module_name(name: str) -> bool:
+    """1-256 characters of UTF-8 text that a database can store. Werkzeug decodes the path's
+    bytes leniently (bad UTF-8 turns into U+FFFD), so the raw bytes are checked here."""
+    try:
+        request.environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return False
+    return 1 <= len(name) <= 256 and "\x00" not in name

@@ -1,0 +1,84 @@
+"""Request bodies of the writes, generated from the attribute tables (§2, §6)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from marshmallow import Schema, fields, post_load
+
+from ..attributes import MODULE, PROCESS, SET, Kind
+from ..errors import ApiError
+from ..values import BATCH_LIMIT, positive_id
+from .attribute import attribute_field
+
+
+class BodySchema(Schema):
+    """A body whose ``ignored`` keys are dropped before validation: the path's values win, or
+    bk-cmdb clients send them. Unknown keys raise (marshmallow's default)."""
+
+    ignored: ClassVar[tuple[str, ...]] = ()
+
+
+def body_schema(kind: Kind, name: str, *, create: bool) -> type[BodySchema]:
+    declared = {a.id: attribute_field(a, create=create) for a in kind.writable}
+    schema = BodySchema.from_dict(declared, name=name)
+    schema.ignored = kind.ignored
+    return schema
+
+
+class ProcessIds(fields.Field):
+    """bk_process_id of a batch: "44,45", 44 or [44, 45]; spaces tolerated, duplicates
+    collapse (§3). Malformed → 1199003, more than BATCH_LIMIT → 1199035."""
+
+    def _deserialize(self, raw, attr, data, **kwargs) -> list[int]:
+        if isinstance(raw, str):
+            items = [item.strip() for item in raw.split(",")]
+        elif isinstance(raw, list) and raw:
+            items = raw
+        else:
+            items = [raw]
+        ids: dict[int, None] = {}
+        for item in items:
+            pid = positive_id(item)
+            if pid is None:
+                raise ApiError(1199003, "bk_process_id")
+            ids[pid] = None
+        if len(ids) > BATCH_LIMIT:
+            raise ApiError(1199035, "bk_process_id", BATCH_LIMIT)
+        return list(ids)
+
+
+def _batch_schema() -> type[BodySchema]:
+    declared: dict = {
+        # first, so that its errors come before any attribute's
+        "bk_process_id": ProcessIds(
+            required=True,
+            error_messages={"required": "1199008", "null": "1199003"},
+            metadata={
+                "description": 'ids to update: "44,45,46", 44 or [44, 45]',
+                "example": "44,45,46",
+            },
+        ),
+    }
+    for attr in PROCESS.writable:
+        declared[attr.id] = attribute_field(attr, create=False, batch=True)
+
+    class Batch(BodySchema):
+        @post_load
+        def _some_attribute(self, values: dict, **kwargs) -> dict:
+            if len(values) < 2:
+                raise ApiError(1199008, "attributes")
+            return values
+
+    schema = Batch.from_dict(declared, name="ProcessBatchUpdate")
+    schema.ignored = PROCESS.ignored
+    return schema
+
+
+ProcessCreateSchema = body_schema(PROCESS, "ProcessCreate", create=True)
+ProcessUpdateSchema = body_schema(PROCESS, "ProcessUpdate", create=False)
+ProcessBatchUpdateSchema = _batch_schema()
+SetCreateSchema = body_schema(SET, "SetCreate", create=True)
+SetUpdateSchema = body_schema(SET, "SetUpdate", create=False)
+ModuleCreateSchema = body_schema(MODULE, "ModuleCreate", create=True)
+ModuleUpdateSchema = body_schema(MODULE, "ModuleUpdate", create=False)

@@ -1,0 +1,67 @@
+"""Response schemas: what each endpoint answers, for the OpenAPI document only (views build
+the envelope themselves, envelope.py)."""
+
+from __future__ import annotations
+
+import functools
+
+from marshmallow import Schema, fields
+
+from ..attributes import AUDIT, MODULE, PROCESS, SET, Kind
+from .attribute import FIELD_TYPES, attribute_doc
+
+
+class EnvelopeSchema(Schema):
+    result = fields.Boolean(required=True)
+    bk_error_code = fields.Integer(required=True)
+    bk_error_msg = fields.String(required=True)
+    data = fields.Raw(allow_none=True)
+
+
+@functools.cache  # one class per name: OpenAPI names components after them
+def output_schema(kind: Kind, name: str) -> type[Schema]:
+    """One object of ``kind`` as search (and create, for sets and modules) answers it."""
+    return Schema.from_dict(
+        {
+            a.id: FIELD_TYPES[a.type](allow_none=True, metadata=attribute_doc(a))
+            for a in (*kind.attributes, *kind.system)
+        },
+        name=name,
+    )
+
+
+def enveloped(data: fields.Field, name: str) -> type[Schema]:
+    return type(name, (EnvelopeSchema,), {"data": data})
+
+
+def search_result(kind: Kind, name: str) -> type[Schema]:
+    item = output_schema(kind, name)
+    data = Schema.from_dict(
+        {"count": fields.Integer(), "info": fields.List(fields.Nested(item))},
+        name=f"{name}SearchData",
+    )
+    return enveloped(fields.Nested(data), f"{name}SearchResult")
+
+
+class DetailRowSchema(Schema):
+    bk_property_id = fields.String()
+    bk_property_name = fields.String()
+    bk_property_value = fields.Raw(allow_none=True)
+
+
+class BoundModuleSchema(Schema):
+    bk_module_name = fields.String()
+    set_num = fields.Integer()
+    is_bind = fields.Integer(metadata={"enum": [0, 1]})
+
+
+SuccessSchema = enveloped(fields.String(metadata={"example": "success"}), "Success")
+CreatedSchema = enveloped(fields.Dict(metadata={"example": {"bk_process_id": 1}}), "Created")
+SearchResultSchema = search_result(PROCESS, "Process")
+SetSearchResultSchema = search_result(SET, "Set")
+ModuleSearchResultSchema = search_result(MODULE, "Module")
+AuditSearchResultSchema = search_result(AUDIT, "AuditRow")
+SetCreatedSchema = enveloped(fields.Nested(output_schema(SET, "Set")), "SetCreated")
+ModuleCreatedSchema = enveloped(fields.Nested(output_schema(MODULE, "Module")), "ModuleCreated")
+DetailSchema = enveloped(fields.List(fields.Nested(DetailRowSchema)), "Detail")
+BindingListSchema = enveloped(fields.List(fields.Nested(BoundModuleSchema)), "BindingList")
