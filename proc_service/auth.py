@@ -34,6 +34,7 @@ READ_VIEWS = {
     "search_set",
     "search_module",
     "search_audit",
+    "search_object_attribute",
 }
 
 
