@@ -23,7 +23,8 @@ PORT_NUMBER = (
 PORT_ITEM = rf"{PORT_NUMBER}(?:-{PORT_NUMBER})?"
 PORT_PATTERN = rf"^{PORT_ITEM}(?:,{PORT_ITEM})*$"
 PORT_PLACEHOLDER = {
-    "zh": "单个端口：8080；连续端口：8080-8089；多个端口用逗号分隔：8080-8089,8199（1-65535，无空格）",
+    "zh": "单个端口：8080；连续端口：8080-8089；"
+    "多个端口用逗号分隔：8080-8089,8199（1-65535，无空格）",
     "en": "one port: 8080; a range: 8080-8089; several, comma-separated: 8080-8089,8199 "
     "(1-65535, no spaces)",
 }
