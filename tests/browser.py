@@ -1,12 +1,13 @@
 """A real browser for page tests: Debian's headless Chromium driven by Playwright (never
 ``playwright install``), and a live server on a free loopback port.
 
-Shared by the page tests; import the fixtures into a test module with
-``from .browser import browser, live_server, page  # noqa: F401``.
+A pytest plugin (tests/conftest.py lists it in ``pytest_plugins``): any test may ask for
+``browser``, ``live_server`` and ``page``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -52,6 +53,7 @@ class LiveServer:
     """create_app served by werkzeug on 127.0.0.1 in a thread of the test process."""
 
     def __init__(self, overrides: dict):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         self.app = create_app({"LOG_LEVEL": "WARNING", **overrides})
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"

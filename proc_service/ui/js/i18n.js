@@ -51,6 +51,7 @@ const TEXT = {
   prev: ["上一页", "Previous page"],
   next: ["下一页", "Next page"],
   pageSize: ["每页条数", "Rows per page"],
+  paging: ["分页", "Paging"],
   sortBy: (name) => [`按 ${name} 排序`, `Sort by ${name}`],
   loading: ["加载中…", "Loading…"],
   yes: ["是", "yes"],

@@ -166,7 +166,7 @@ export async function listView(target, params, live) {
     h("a", { class: "button primary", href: href("/new", { a: s.a, b: s.b }) }, t("newProcess")), batchButton, selectAll, selInfo, clearSel);
 
   const table = h("div", { class: "table-wrap" }, h("p", { class: "loading" }, t("loading")));
-  const pager = h("nav", { class: "pager", "aria-label": t("pageSize") });
+  const pager = h("nav", { class: "pager", "aria-label": t("paging") });
   target.replaceChildren(h("h1", {}, t("processes")), searchForm, h("div", { class: "panels" }, filterBox, colBox), actions, table, pager);
   refreshSelection();
 

@@ -35,8 +35,8 @@ function header(params) {
     h("option", { value: "en", selected: session.lang === "en", lang: "en" }, "English"));
   const user = h("input", { id: userId, value: session.user, size: 12, autocomplete: "username", onchange: () => { session.user = user.value.trim(); } });
   const token = session.token
-    ? h("button", { type: "button", class: "small", onclick: () => { session.token = ""; render(); } }, `${t("tokenSet")} · ${t("clearToken")}`)
-    : h("button", { type: "button", class: "small", onclick: async () => { if (await askToken("")) render(); } }, t("setToken"));
+    ? h("button", { type: "button", class: "small", onclick: () => { session.token = ""; header(route().params); } }, `${t("tokenSet")} · ${t("clearToken")}`)
+    : h("button", { type: "button", class: "small", onclick: () => askToken("") }, t("setToken"));
   settings.append(h("label", { for: langId }, t("language")), lang, h("label", { for: userId }, t("operator")), user, token);
 }
 
@@ -51,6 +51,8 @@ export async function render() {
   main.replaceChildren(target);
   // a view draws into `target`; `live()` tells it whether a newer route replaced it meanwhile
   await view(target, params, () => mine === current, page);
+  // after a route change (not the first load: Tab reaches the skip link first), focus goes to the content, not back to the top of the page
+  if (mine > 1 && mine === current && (!document.activeElement || document.activeElement === document.body)) main.focus({ preventScroll: true });
 }
 
 window.addEventListener("hashchange", render);
