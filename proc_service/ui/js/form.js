@@ -92,7 +92,11 @@ export function defaultValue(attr) {
 /** Show a refusal on the fields its message names (a 409 names the taken attribute). */
 export function showRefusal(err, controls) {
   const named = err instanceof ApiError ? err.fields(controls.map((c) => c.attr.bk_property_id)) : [];
-  for (const c of controls) if (named.includes(c.attr.bk_property_id)) c.showError(err.message);
+  for (const c of controls) {
+    if (!named.includes(c.attr.bk_property_id)) continue;
+    // a 409 names the attribute whose value is taken: say so in words, then the service's text
+    c.showError(err.status === 409 ? `${t("taken", c.attr.bk_property_name)} — ${err.message}` : err.message);
+  }
   if (named.length) controls.find((c) => c.attr.bk_property_id === named[0]).input.focus();
   return named.length > 0;
 }

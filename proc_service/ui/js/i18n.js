@@ -69,6 +69,7 @@ const TEXT = {
   created: (name) => [`已创建进程 ${name}`, `Process ${name} created`],
   saved: ["已保存", "Saved"],
   fixErrors: ["请修正标出的字段", "Please correct the marked fields"],
+  taken: (name) => [`${name}已被占用`, `This ${name} is already taken`],
   refused: ["服务拒绝了请求：", "The service refused the request: "],
   detail: ["属性", "Attributes"],
   modules: ["模块", "Modules"],
