@@ -119,6 +119,10 @@ def test_create_through_the_form_with_a_refused_value_then_fixed(site):
         "3",
         4,
     )
+    # the detail view: the 22 attributes in contract order, enum values named
+    names = p.locator("table.detail th").all_inner_texts()
+    assert len(names) == 22 and names[0] == "business id" and names[-1] == "startup parameter regex"
+    assert "first intranet IP (3)" in p.locator("table.detail").inner_text()
     assert labelled(p) == []
     # edit: change the port, keep the rest
     p.get_by_role("link", name="Edit").click()
@@ -256,6 +260,18 @@ def test_bind_unbind_dangling_and_history_diff(site):
     modules = api("GET", f"/proc/module/0/1/{pid}")
     assert {m["bk_module_name"]: m["is_bind"] for m in modules} == {"gameserver": 1, "old": 1}
     tab.screenshot("modules")
+    # the list filters by module name
+    goto(tab, "/procs?a=0&b=1")
+    p.locator("summary", has_text="Filters").click()
+    p.get_by_role("button", name="Add filter").click()
+    p.locator(".filter-row").get_by_label("Attribute").select_option(label="module name")
+    assert p.locator(".filter-row").get_by_label("Operator").locator(
+        "option"
+    ).all_inner_texts() == ["$eq", "$in"]
+    p.locator(".filter-row").get_by_label("Value").fill("gameserver")
+    p.get_by_role("button", name="Apply").click()
+    p.locator(".count", has_text="1–1 of 1").wait_for()
+    goto(tab, f"/proc?a=0&b=1&id={pid}&tab=modules")
     p.get_by_role("button", name="Unbind gameserver", exact=True).click()
     p.get_by_role("button", name="Bind gameserver", exact=True).wait_for()
     assert {m["bk_module_name"]: m["is_bind"] for m in api("GET", f"/proc/module/0/1/{pid}")}[

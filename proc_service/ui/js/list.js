@@ -10,6 +10,7 @@ import { remember } from "./workspace.js";
 
 const DEFAULT_COLUMNS = ["bk_process_id", "bk_process_name", "bk_func_name", "bind_ip", "port", "protocol", "last_time"];
 const OPERATORS = ["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex"];
+const MODULE_OPERATORS = ["$eq", "$in"];
 const PAGE_SIZES = [10, 20, 50, 100, 200];
 const PAGE_MAX = 200; // §3: an explicit page holds at most 200
 const BATCH_MAX = 1000; // §3: a batch takes at most 1000 ids
@@ -63,6 +64,11 @@ export function condition(s, byId) {
   for (const [field, op, text] of s.filters) {
     const attr = byId[field];
     const value = op === "$in" || op === "$nin" ? text.split(",").map((x) => typed(attr, x.trim())).filter((x) => x !== "") : typed(attr, text);
+    if (field === "bk_module_name") {
+      // §3: a module name condition is a name or {"$in": [names]}
+      cond[field] = op === "$in" ? { $in: value } : String(value);
+      continue;
+    }
     const operators = typeof cond[field] === "object" && cond[field] !== null ? cond[field] : {};
     cond[field] = { ...operators, [op]: value };
   }
@@ -105,7 +111,10 @@ export async function listView(target, params, live) {
   function filterRow(field = "bk_process_name", op = "$eq", text = "") {
     const fId = newId("ff"), oId = newId("fo"), vId = newId("fv");
     const fieldSel = h("select", { id: fId }, filterFields.map((x) => h("option", { value: x.bk_property_id, selected: x.bk_property_id === field }, x.bk_property_name)));
-    const opSel = h("select", { id: oId }, OPERATORS.map((o) => h("option", { value: o, selected: o === op }, o)));
+    const opSel = h("select", { id: oId });
+    const drawOperators = (chosen) => opSel.replaceChildren(...(fieldSel.value === "bk_module_name" ? MODULE_OPERATORS : OPERATORS)
+      .map((o) => h("option", { value: o, selected: o === chosen }, o)));
+    drawOperators(op);
     const valueBox = h("span", { class: "value" });
     let valueInput;
     const drawValue = (value) => {
@@ -120,7 +129,7 @@ export async function listView(target, params, live) {
       }
       valueBox.replaceChildren(h("label", { for: vId, class: "sr" }, t("value")), valueInput);
     };
-    fieldSel.addEventListener("change", () => drawValue(""));
+    fieldSel.addEventListener("change", () => { drawOperators(opSel.value); drawValue(""); });
     opSel.addEventListener("change", () => drawValue(valueInput.value));
     drawValue(text);
     const row = h("div", { class: "filter-row" }, h("label", { for: fId, class: "sr" }, t("field")), fieldSel,
