@@ -64,9 +64,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (process.blp, binding.blp, topology.set_blp, topology.module_blp, audit.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(meta.bp)
-    from .api import metadata, ui  # contract §11 (attribute metadata) and §12 (web pages)
+    from .api import business, metadata, ui  # §11 attribute metadata, businesses, §12 pages
 
     api.register_blueprint(metadata.blp)
+    api.register_blueprint(business.blp)
     app.register_blueprint(ui.bp)
     errors.register(app)  # after Api(), so that these handlers replace flask-smorest's
     auth.init_app(app)  # a malformed tokens file stops here: never serve unprotected

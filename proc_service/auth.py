@@ -35,6 +35,7 @@ READ_VIEWS = {
     "search_module",
     "search_audit",
     "search_object_attribute",
+    "search_business",
 }
 
 

@@ -7,6 +7,7 @@ the required flags are what create requires, the port pattern agrees with the po
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -245,8 +246,6 @@ def test_documented_in_openapi(client):
 
 
 def test_a_read_only_token_may_read_the_model(db_url, tmp_path):
-    import hashlib
-
     token = "reader-s3cret"
     path = tmp_path / "tokens.json"
     entry = {"name": "r", "sha256": hashlib.sha256(token.encode()).hexdigest(), "accounts": ["0"]}

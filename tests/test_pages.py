@@ -498,7 +498,12 @@ def test_keyboard_narrow_window_and_first_load(site, page):
     assert first_load < 300_000
     # keyboard only: from the workspace form to the list
     p = tab.tab
+    api.process(biz=42, bk_process_name="elsewhere")
     goto(tab, "/")
+    # the businesses that hold data are listed (search_business)
+    p.locator("ul.businesses li").nth(1).wait_for()
+    assert p.locator("ul.businesses li").all_inner_texts() == ["Business id 1", "Business id 42"]
+    tab.screenshot("workspace")
     p.get_by_label("Business id").fill("1")
     p.get_by_label("Business id").press("Enter")
     p.locator(".count", has_text="of 5").wait_for()

@@ -71,6 +71,7 @@ export const paths = {
   module: (b, s, m) => `/api/v3/module/${enc(b)}/${enc(s)}/${enc(m)}`,
   moduleSearch: (a, b, s) => `/api/v3/module/search/${enc(a)}/${enc(b)}/${enc(s)}`,
   audit: "/api/v3/audit/search",
+  businesses: (a) => `/api/v3/biz/search/${enc(a)}`,
 };
 
 const metaCache = new Map();

@@ -20,6 +20,7 @@ const TEXT = {
   business: ["业务ID", "Business id"],
   open: ["打开", "Open"],
   recent: ["最近使用", "Recent"],
+  withData: (a) => [`账号 ${a} 下有数据的业务`, `Businesses with data in account ${a}`],
   none: ["无", "none"],
   processes: ["进程", "Processes"],
   topology: ["拓扑", "Topology"],
