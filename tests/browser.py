@@ -98,6 +98,15 @@ class Page:
         self.tab.set_default_timeout(10_000)
         self.errors: list[str] = []
         self.tab.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        # a blocked load or inline style (the pages' Content-Security-Policy) is an error too
+        self.tab.on(
+            "console",
+            lambda msg: (
+                self.errors.append(msg.text)
+                if msg.type == "error" and "Content Security Policy" in msg.text
+                else None
+            ),
+        )
 
     def _route(self, own: str):
         def handle(route):

@@ -52,6 +52,7 @@ def test_a_business_whose_data_is_deleted_is_no_longer_listed(client):
         ({"page": {"start": -1}}, 400, 1199006, "page.start"),
         ({"page": {"limit": "x"}}, 400, 1199009, "page.limit"),
         ({"page": {"sort": "bk_process_name"}}, 400, 1199011, "page.sort"),
+        ({"page": {"sort": ""}}, 400, 1199011, "page.sort"),
         ({"page": []}, 400, 1199006, "page"),
         ({"condition": {}}, 400, 1199011, "condition"),
     ],

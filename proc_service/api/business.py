@@ -31,7 +31,7 @@ class BusinessPageSchema(Schema):
     )
     sort = fields.String(
         load_default="bk_biz_id",
-        validate=validate.OneOf(("", *SORTS), error="1199011"),
+        validate=validate.OneOf(SORTS, error="1199011"),
         error_messages={"invalid": "1199007", "null": "1199007"},
         metadata={"enum": ["bk_biz_id", "-bk_biz_id"], "description": "default bk_biz_id"},
     )
