@@ -329,6 +329,7 @@ def test_switch_language(site):
     assert "重复" in message.inner_text()
     p.get_by_label("语言").select_option("en")
     p.get_by_role("heading", name="New process").wait_for()
+    assert p.get_by_label("process name").first.input_value() == "taken"  # typed values stay
 
 
 def test_delete_with_confirmation_naming_the_bindings(site):

@@ -30,7 +30,17 @@ function header(params) {
   }
   const settings = clear(document.getElementById("settings"));
   const langId = newId("lang"), userId = newId("user");
-  const lang = h("select", { id: langId, onchange: () => { session.setLang(lang.value); render(); } },
+  const lang = h("select", { id: langId, onchange: async () => {
+    // the page is drawn again in the other language; what was typed in a form stays
+    const typed = [...document.querySelectorAll("#main [data-attr]")].map((el) => [el.dataset.attr, el.type === "checkbox" ? el.checked : el.value]);
+    session.setLang(lang.value);
+    await render();
+    for (const [key, value] of typed) {
+      const el = document.querySelector(`#main [data-attr="${CSS.escape(key)}"]`);
+      if (el && el.type === "checkbox") el.checked = value;
+      else if (el) el.value = value;
+    }
+  } },
     h("option", { value: "zh", selected: session.lang !== "en", lang: "zh" }, "中文"),
     h("option", { value: "en", selected: session.lang === "en", lang: "en" }, "English"));
   const user = h("input", { id: userId, value: session.user, size: 12, autocomplete: "username", onchange: () => { session.user = user.value.trim(); } });
