@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from . import auth, cli, config, db, envelope, handlers, logs, pipeline
-from .api import audit, binding, meta, process, topology
+from .api import audit, binding, business, meta, metadata, process, topology, ui
 from .api.paths import CONVERTERS
 from .migrate import head_revisions
 
@@ -56,9 +56,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     for name, converter in CONVERTERS.items():
         app.url_map.converters[name] = converter
         api.register_converter(converter, lambda c: dict(c.openapi))
-    for blueprint in (process.blp, binding.blp, topology.set_blp, topology.module_blp, audit.blp):
+    for blueprint in (
+        process.blp,
+        binding.blp,
+        topology.set_blp,
+        topology.module_blp,
+        audit.blp,
+        metadata.blp,  # §11 attribute metadata
+        business.blp,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(meta.bp)
+    app.register_blueprint(ui.bp)
     handlers.register(app)  # after Api(), so that these handlers replace flask-smorest's
     auth.init_app(app)  # a malformed tokens file stops here: never serve unprotected
     pipeline.init_app(app)

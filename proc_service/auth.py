@@ -127,10 +127,13 @@ def authenticate() -> None:
         g.token = _bearer(tokens)
 
 
-def authorize(writes: bool, account: str) -> None:
-    """403 unless the request's token lists ``account`` and, for a write, may write."""
+def authorize(writes: bool, account: str | None) -> None:
+    """403 unless the request's token lists ``account`` (None: data of no account) and, for a
+    write, may write."""
     token = current()
-    if token is not None and (not token.allows(account) or (writes and not token.write)):
+    if token is None:
+        return
+    if (account is not None and not token.allows(account)) or (writes and not token.write):
         raise ApiError(9900403)
 
 

@@ -18,6 +18,9 @@ from sqlalchemy.engine import make_url
 from proc_service import create_app
 from proc_service.migrate import upgrade
 
+# Fixtures for page tests: headless Chromium and a live server (tests/browser.py).
+pytest_plugins = ["tests.browser"]
+
 PG_ADMIN_URL = os.environ.get(
     "PROC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -29,6 +29,7 @@ from .paths import ACCOUNT_DOC
 
 PATH = "path"  # the account is the path's bk_supplier_account
 HEADER = "header"  # the path has none: HTTP_BLUEKING_SUPPLIER_ID, default "0"
+ANY = "any"  # not about one account's data (the attribute model): any token may read it
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,13 @@ class Endpoint:
     op: Op  # what it does: whether it writes, its 503 code
     body: type[Schema] | None
     result: type[Schema]
-    account: str  # PATH or HEADER
+    account: str  # PATH, HEADER or ANY
 
-    def account_of(self, view_args: dict) -> str:
+    def account_of(self, view_args: dict) -> str | None:
         if self.account == HEADER:
             return context.supplier_account()
+        if self.account == ANY:
+            return None
         return view_args["bk_supplier_account"]
 
 

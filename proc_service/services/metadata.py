@@ -1,0 +1,105 @@
+"""Attribute metadata (contract §11): bk-cmdb's search_object_attribute, generated from the
+attribute tables of attributes.py, the same tables validation reads, so the two cannot disagree."""
+
+from __future__ import annotations
+
+from ..attributes import KINDS, Attribute, Kind
+
+# Integer bounds of ids that have no range of their own (path and system ids: positive, 64-bit).
+ID_MIN = 1
+ID_MAX = 2**63 - 1
+# bk-cmdb's property groups (§11): processes put the listening port in a group of its own.
+GROUPS = {
+    "default": ("基础信息", "basic info"),
+    "proc_port": ("监听端口", "listening port"),
+    "none": ("更多属性", "more attributes"),
+}
+PROCESS_PORT_GROUP = ("bind_ip", "port", "protocol")
+# One port (1..65535, no leading zero), a range of two, comma-separated, no spaces. A range's
+# "a <= b" is beyond a regular expression: a client checks it apart (the server always does).
+PORT_NUMBER = (
+    r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+)
+PORT_ITEM = rf"{PORT_NUMBER}(?:-{PORT_NUMBER})?"
+PORT_PATTERN = rf"^{PORT_ITEM}(?:,{PORT_ITEM})*$"
+PORT_PLACEHOLDER = {
+    "zh": "单个端口：8080；连续端口：8080-8089；"
+    "多个端口用逗号分隔：8080-8089,8199（1-65535，无空格）",
+    "en": "one port: 8080; a range: 8080-8089; several, comma-separated: 8080-8089,8199 "
+    "(1-65535, no spaces)",
+}
+KIND_NAMES = tuple(kind.name for kind in KINDS)
+
+
+def _group(kind: Kind, attr: Attribute) -> str:
+    if kind.name != "process":
+        return "default"  # bk-cmdb keeps every set and module attribute in its basic group
+    if attr.id in PROCESS_PORT_GROUP:
+        return "proc_port"
+    if attr.id.endswith(("_id", "_name")) or attr.id == "description":
+        return "default"
+    return "none"
+
+
+def _option(kind: Kind, attr: Attribute, lang: str) -> object:
+    if attr.type == "enum":
+        return [
+            {
+                "id": o.code,
+                "name": o.en if lang == "en" else o.zh,
+                "type": "text",
+                "is_default": o.code == attr.default,
+            }
+            for o in attr.options
+        ]
+    if attr.type == "int":
+        low = ID_MIN if attr.minimum is None else attr.minimum
+        high = ID_MAX if attr.maximum is None else attr.maximum
+        return {"min": str(low), "max": str(high)}
+    if attr.port:
+        return PORT_PATTERN
+    return ""
+
+
+def _unique_ids(kind: Kind) -> set[str]:
+    return {attr for _, attrs, _ in kind.unique_rules for attr in attrs}
+
+
+def _row(kind: Kind, number: int, index: int, attr: Attribute, lang: str, account: str) -> dict:
+    group = _group(kind, attr)
+    zh_group, en_group = GROUPS[group]
+    return {
+        "id": number,
+        "bk_obj_id": kind.name,
+        "bk_property_id": attr.id,
+        "bk_property_name": attr.name(lang),
+        "bk_property_type": attr.type,
+        "bk_property_index": index,
+        "bk_property_group": group,
+        "bk_property_group_name": en_group if lang == "en" else zh_group,
+        "isrequired": attr.required,
+        "isonly": attr.id in _unique_ids(kind),
+        "isreadonly": not attr.writable,
+        "editable": attr.writable,
+        "ispre": True,
+        "isapi": not attr.writable,  # bk_biz_id and the path ids, as bk-cmdb marks them
+        "option": _option(kind, attr, lang),
+        "placeholder": PORT_PLACEHOLDER[lang] if attr.port else "",
+        "unit": "",
+        "description": "",
+        "creator": "cc_system",
+        "bk_supplier_account": account,
+    }
+
+
+def attributes(kind_name: str | None, lang: str, account: str) -> list[dict]:
+    """The attribute definitions of one kind (or of all three), in table order. Each kind's
+    table followed by its own id; ``id`` is stable: 1000 per kind plus the position."""
+    rows = []
+    for number, kind in enumerate(KINDS, 1):
+        if kind_name not in (None, kind.name):
+            continue
+        listed = (*kind.attributes, kind.system[0])
+        for index, attr in enumerate(listed):
+            rows.append(_row(kind, number * 1000 + index + 1, index, attr, lang, account))
+    return rows

@@ -1,0 +1,87 @@
+// The public API of proc-service (contract §1–§11), and nothing else: the same headers any client
+// sends. Headers are sent with dashes (HTTP-BLUEKING-LANGUAGE, BK-User): §1 makes "_" and "-"
+// the same header, and proxies such as nginx drop names with "_" by default.
+
+const TOKEN_KEY = "proc-ui.token"; // sessionStorage: this tab only
+const USER_KEY = "proc-ui.user"; // localStorage: the operator named in the audit log
+const LANG_KEY = "proc-ui.lang";
+
+export const session = {
+  lang: localStorage.getItem(LANG_KEY) || ((navigator.language || "").toLowerCase().startsWith("en") ? "en" : "zh"),
+  get token() { return sessionStorage.getItem(TOKEN_KEY) || ""; },
+  set token(v) { v ? sessionStorage.setItem(TOKEN_KEY, v) : sessionStorage.removeItem(TOKEN_KEY); },
+  get user() { return localStorage.getItem(USER_KEY) || ""; },
+  set user(v) { v ? localStorage.setItem(USER_KEY, v) : localStorage.removeItem(USER_KEY); },
+  setLang(v) { this.lang = v; localStorage.setItem(LANG_KEY, v); },
+};
+
+/** A refusal from the service (status and bk_error_code), or a network failure (status 0). */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+  get retryable() { return this.status === 0 || this.status === 503 || this.status >= 502; }
+  /** The ids among `ids` that the message names ('port', or "bk_func_name,bk_start_param_regex"). */
+  fields(ids) {
+    return ids.filter((id) => new RegExp(`(^|[^A-Za-z0-9_])${id}([^A-Za-z0-9_]|$)`).test(this.message));
+  }
+}
+
+/** One API call; resolves to the envelope's data, or rejects with an ApiError. */
+export async function call(method, path, body, { account } = {}) {
+  const headers = { "HTTP-BLUEKING-LANGUAGE": session.lang };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (session.user) headers["BK-User"] = encodeUtf8Header(session.user);
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  if (account !== undefined) headers["HTTP-BLUEKING-SUPPLIER-ID"] = account;
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
+  } catch (exc) {
+    throw new ApiError(0, 0, String(exc && exc.message || exc));
+  }
+  let envelope = null;
+  try { envelope = await response.json(); } catch { /* not JSON: a proxy's page */ }
+  if (!envelope || typeof envelope !== "object" || !("result" in envelope)) {
+    throw new ApiError(response.status || 0, 0, `HTTP ${response.status}`);
+  }
+  if (!envelope.result) throw new ApiError(response.status, envelope.bk_error_code, envelope.bk_error_msg);
+  return envelope.data;
+}
+
+// Header values are bytes; the service reads BK_User as UTF-8 (contract §1, context.operator).
+function encodeUtf8Header(text) {
+  return Array.from(new TextEncoder().encode(text), (b) => String.fromCharCode(b)).join("");
+}
+
+const enc = encodeURIComponent;
+export const paths = {
+  attrs: "/api/v3/object/attr/search",
+  procs: (a, b) => `/api/v3/proc/${enc(a)}/${enc(b)}`,
+  proc: (a, b, id) => `/api/v3/proc/${enc(a)}/${enc(b)}/${enc(id)}`,
+  search: (a, b) => `/api/v3/proc/search/${enc(a)}/${enc(b)}`,
+  modules: (a, b, id) => `/api/v3/proc/module/${enc(a)}/${enc(b)}/${enc(id)}`,
+  binding: (a, b, id, name) => `/api/v3/proc/module/${enc(a)}/${enc(b)}/${enc(id)}/${enc(name)}`,
+  sets: (b) => `/api/v3/set/${enc(b)}`,
+  set: (b, s) => `/api/v3/set/${enc(b)}/${enc(s)}`,
+  setSearch: (a, b) => `/api/v3/set/search/${enc(a)}/${enc(b)}`,
+  moduleCreate: (b, s) => `/api/v3/module/${enc(b)}/${enc(s)}`,
+  module: (b, s, m) => `/api/v3/module/${enc(b)}/${enc(s)}/${enc(m)}`,
+  moduleSearch: (a, b, s) => `/api/v3/module/search/${enc(a)}/${enc(b)}/${enc(s)}`,
+  audit: "/api/v3/audit/search",
+  businesses: (a) => `/api/v3/biz/search/${enc(a)}`,
+};
+
+const metaCache = new Map();
+/** The attribute definitions of a kind (§11), in the session language; cached per language. */
+export async function attributes(kind) {
+  const key = `${session.lang}:${kind}`;
+  if (!metaCache.has(key)) {
+    const pending = call("POST", paths.attrs, { bk_obj_id: kind });
+    metaCache.set(key, pending);
+    pending.catch(() => metaCache.delete(key));
+  }
+  return metaCache.get(key);
+}

@@ -1,0 +1,152 @@
+// What every page shares: messages, dialogs, the 401 token prompt, retry on failure, routes.
+import { ApiError, session } from "./api.js";
+import { h, clear, newId } from "./dom.js";
+import { t } from "./i18n.js";
+
+const messages = () => document.getElementById("messages");
+
+/** A short message in the live region (read out by screen readers). */
+export function status(text, kind = "ok") {
+  const box = messages();
+  clear(box);
+  box.append(h("div", { class: `msg msg-${kind}`, role: kind === "error" ? "alert" : "status" }, h("span", {}, text),
+    h("button", { type: "button", class: "link", onclick: () => clear(box) }, t("dismiss"))));
+}
+
+/** Draw the current route again (after a write that does not change the URL). */
+export function refresh() {
+  window.dispatchEvent(new HashChangeEvent("hashchange"));
+}
+
+let pending = null;
+/** A message for the next page (shown after the route changes). */
+export function flash(text) {
+  pending = text;
+}
+
+export function clearStatus() {
+  clear(messages());
+  if (pending) status(pending);
+  pending = null;
+}
+
+/** The text for a failure, saying plainly what happened: network, 401, 403, 404, 503. */
+export function describe(err) {
+  if (!(err instanceof ApiError)) return String(err && err.message || err);
+  const prefix = { 0: "network", 401: "unauthorized", 403: "forbidden", 404: "notFound", 503: "unavailable" }[err.status];
+  return (prefix ? t(prefix) : err.status >= 400 && err.status !== 409 && err.status < 500 ? t("refused") : "") + err.message;
+}
+
+/** Show a failure; network failures and 503 get a retry button that runs `retry`. */
+export function problem(err, retry) {
+  const box = messages();
+  clear(box);
+  const canRetry = retry && err instanceof ApiError && err.retryable;
+  box.append(h("div", { class: "msg msg-error", role: "alert" }, h("span", {}, describe(err)),
+    canRetry ? h("button", { type: "button", class: "retry", onclick: () => { clear(box); retry(); } }, t("retry")) : null,
+    h("button", { type: "button", class: "link", onclick: () => clear(box) }, t("dismiss"))));
+}
+
+/** Run an API action; a 401 asks for a token and runs it again. Other failures are thrown. */
+export async function run(action) {
+  for (;;) {
+    try {
+      return await action();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401 && (await askToken(describe(err)))) continue;
+      throw err;
+    }
+  }
+}
+
+/** run(), and on failure show it with a retry button; resolves to undefined on failure. */
+export async function guard(action, retry) {
+  try {
+    return await run(action);
+  } catch (err) {
+    problem(err, retry || (() => guard(action)));
+    return undefined;
+  }
+}
+
+function dialog(title, body, buttons) {
+  const titleId = newId("dlg");
+  const dlg = h("dialog", { "aria-labelledby": titleId, class: "dialog" }, h("h2", { id: titleId }, title), body,
+    h("div", { class: "actions" }, buttons));
+  document.body.append(dlg);
+  dlg.addEventListener("close", () => dlg.remove());
+  dlg.showModal();
+  return dlg;
+}
+
+/** A yes/no question; resolves to true when confirmed. Escape or Cancel: false. */
+export function confirmDialog(text, okLabel, danger = false) {
+  return new Promise((resolve) => {
+    let answer = false;
+    const ok = h("button", { type: "button", class: danger ? "danger" : "primary", onclick: () => { answer = true; dlg.close(); } }, okLabel);
+    const dlg = dialog(t("confirm"), h("p", {}, text), [h("button", { type: "button", onclick: () => dlg.close() }, t("cancel")), ok]);
+    dlg.addEventListener("close", () => resolve(answer));
+    ok.focus();
+  });
+}
+
+/** Ask for one line of text; resolves to the text, or null when cancelled. */
+export function promptDialog(title, label, value = "") {
+  return new Promise((resolve) => {
+    let answer = null;
+    const id = newId("prompt");
+    const input = h("input", { id, value, required: true, autocomplete: "off" });
+    const form = h("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); if (input.value.trim()) { answer = input.value; dlg.close(); } } },
+      h("label", { for: id }, label), input,
+      h("div", { class: "actions" }, h("button", { type: "button", onclick: () => dlg.close() }, t("cancel")), h("button", { type: "submit", class: "primary" }, t("save"))));
+    const dlg = dialog(title, form, []);
+    dlg.addEventListener("close", () => resolve(answer));
+    input.focus();
+  });
+}
+
+/** The token prompt (after a 401): kept in sessionStorage for this tab. */
+export function askToken(reason) {
+  return new Promise((resolve) => {
+    let answer = false;
+    const id = newId("token");
+    const input = h("input", { id, type: "password", autocomplete: "off", required: true });
+    const form = h("form", { onsubmit: (e) => { e.preventDefault(); if (input.value.trim()) { session.token = input.value.trim(); answer = true; dlg.close(); } } },
+      h("p", {}, t("tokenAsk")), reason ? h("p", { class: "error-text" }, reason) : null,
+      h("label", { for: id }, t("token")), input,
+      h("div", { class: "actions" }, h("button", { type: "button", onclick: () => dlg.close() }, t("cancel")), h("button", { type: "submit", class: "primary" }, t("save"))));
+    const dlg = dialog(t("token"), form, []);
+    dlg.classList.add("token-dialog");
+    dlg.addEventListener("close", () => { document.dispatchEvent(new Event("token-changed")); resolve(answer); });
+    input.focus();
+  });
+}
+
+/** The page and its parameters from the URL's fragment: #/procs?a=0&b=1 */
+export function route() {
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const [page, query = ""] = hash.split("?");
+  return { page, params: new URLSearchParams(query) };
+}
+
+export function href(page, params) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "")).toString();
+  return `#${page}${query ? `?${query}` : ""}`;
+}
+
+export function go(page, params) {
+  location.hash = href(page, params);
+}
+
+/** How a stored value reads: enum names, yes/no, local times. */
+export function display(attr, value) {
+  if (value === null || value === undefined || value === "") return "";
+  if (attr && attr.bk_property_type === "enum") {
+    const option = attr.option.find((o) => o.id === String(value));
+    return option ? option.name : String(value);
+  }
+  if (typeof value === "boolean") return value ? t("yes") : t("no");
+  if (typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(value)) return new Date(value).toLocaleString(session.lang === "en" ? "en-GB" : "zh-CN");
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
