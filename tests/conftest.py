@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from proc_service import create_app
 from proc_service.migrate import upgrade
 
+from .kit import Api
+
 PG_ADMIN_URL = os.environ.get(
     "PROC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -133,3 +135,9 @@ def client(app):
 @pytest.fixture
 def backend(db_url) -> str:
     return make_url(db_url).get_backend_name()
+
+
+@pytest.fixture
+def api(client, db_url):
+    """The client wrapper of kit.py: URLs, creators, bodies and readers for this database."""
+    return Api(client, db_url)

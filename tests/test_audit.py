@@ -7,7 +7,6 @@ that a row is known by its request id: ``labels`` turns rows back into the names
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -15,14 +14,12 @@ import pytest
 from sqlalchemy import create_engine
 
 from .helpers import EN, ZH, create, err, ok, proc_url, search, skip_unless_linguistic, snapshot
+from .kit import ACCOUNT_HEADER, AUDIT_URL, ISO_TIME, new_module, new_set, refused, search_audit
 
-AUDIT = "/api/v3/audit/search"
-ACCOUNT = "HTTP_BLUEKING_SUPPLIER_ID"
 ROW_KEYS = {
     "id", "bk_supplier_account", "bk_biz_id", "op_type", "op_target", "inst_id", "op_desc",
     "operator", "op_from", "op_time", "request_id", "content",
 }  # fmt: skip
-ISO_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}")
 
 # The history's writes in the order they happen (account "0").
 CHRONO = ["create_a", "create_b", "update_a", "create_set", "create_module", "delete_b"]
@@ -33,16 +30,9 @@ CREATES = ["create_module", "create_set", "create_b", "create_a"]  # newest firs
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def audit(client, body=None, account=None, headers=None):
-    sent = dict(headers or {})
-    if account is not None:
-        sent[ACCOUNT] = account
-    return client.post(AUDIT, json={} if body is None else body, headers=sent)
-
-
 def found(client, body=None, **kw) -> dict:
     """The search's data; info never holds more rows than count says, and rows are complete."""
-    data = ok(audit(client, body, **kw))
+    data = ok(search_audit(client, body, **kw))
     assert len(data["info"]) <= data["count"], data
     for row in data["info"]:
         assert set(row) == ROW_KEYS, row
@@ -68,34 +58,11 @@ def ordered(client, sort: str, **kw) -> list[str]:
     return labels(rows(client, {"sort": sort}, **kw))
 
 
-def refused(case, resp, status: int, code: int, field: str | None = None) -> str:
-    """err(), saying which case of a table failed."""
-    try:
-        return err(resp, status, code, field)
-    except AssertionError as exc:
-        raise AssertionError(f"case {case!r}: {exc}") from None
-
-
 def as_user(user: str | None, label: str) -> dict:
     headers = {"X-Request-Id": f"req-{label}"}
     if user is not None:
         headers["BK_User"] = user
     return headers
-
-
-def new_set(client, biz=1, name="s", account=None, headers=None) -> dict:
-    sent = dict(headers or {})
-    if account is not None:
-        sent[ACCOUNT] = account
-    return ok(client.post(f"/api/v3/set/{biz}", json={"bk_set_name": name}, headers=sent))
-
-
-def new_module(client, biz, set_id, name="m", account=None, headers=None) -> dict:
-    sent = dict(headers or {})
-    if account is not None:
-        sent[ACCOUNT] = account
-    url = f"/api/v3/module/{biz}/{set_id}"
-    return ok(client.post(url, json={"bk_module_name": name}, headers=sent))
 
 
 def process(client, pid: int, account="0", biz=1) -> dict:
@@ -128,9 +95,9 @@ def history(client) -> dict:
     ids["foreign"] = ok(post(proc_url("acme", 1), json=body, headers=as_user("alice", "foreign")))[
         "bk_process_id"
     ]
-    ids["set"] = new_set(client, 1, "s", headers=as_user("carol", "create_set"))["bk_set_id"]
+    ids["set"] = new_set(client, "s", biz=1, headers=as_user("carol", "create_set"))["bk_set_id"]
     ids["module"] = new_module(
-        client, 1, ids["set"], "m", headers=as_user("alice", "create_module")
+        client, ids["set"], "m", biz=1, headers=as_user("alice", "create_module")
     )["bk_module_id"]
     ok(client.delete(proc_url("0", 2, ids["b"]), headers=as_user("alice", "delete_b")))
     return ids
@@ -169,22 +136,22 @@ def test_empty_body_returns_the_accounts_rows_newest_first(client):
 def test_body_must_be_a_json_object(client):
     history(client)
     for raw in ["", "null", "[]", '"x"', "5", "{", "{'condition': {}}"]:
-        resp = client.post(AUDIT, data=raw, content_type="application/json", headers=EN)
+        resp = client.post(AUDIT_URL, data=raw, content_type="application/json", headers=EN)
         refused(raw, resp, 400, 1199000)
     # parsed as JSON whatever the Content-Type says
-    resp = client.post(AUDIT, data='{"limit": 2}', content_type="text/plain")
+    resp = client.post(AUDIT_URL, data='{"limit": 2}', content_type="text/plain")
     assert len(ok(resp)["info"]) == 2
 
 
 @pytest.mark.parametrize("key", ["page", "fields", "conditions", "offset", "bk_supplier_account"])
 def test_unknown_top_level_key_is_1199011(client, key):
     history(client)
-    refused(key, audit(client, {key: 1}, headers=EN), 400, 1199011, key)
+    refused(key, search_audit(client, {key: 1}, headers=EN), 400, 1199011, key)
 
 
 def test_condition_must_be_an_object(client):
     for condition in [[], "op_type", 5, None, [["op_type", 1]]]:
-        resp = audit(client, {"condition": condition}, headers=EN)
+        resp = search_audit(client, {"condition": condition}, headers=EN)
         refused(condition, resp, 400, 1199006, "condition")
 
 
@@ -194,7 +161,7 @@ def test_searching_writes_no_audit_row(client, db_url):
     for _ in range(3):
         assert found(client, {})["count"] == 6
         assert found(client, {"condition": {"op_type": 1}, "limit": 1})["count"] == 4
-    refused("bad", audit(client, {"limit": 500}), 400, 1199015)
+    refused("bad", search_audit(client, {"limit": 500}), 400, 1199015)
     ok(search(client, {}))
     assert snapshot(db_url) == before
 
@@ -329,7 +296,7 @@ def test_condition_value_of_the_wrong_type(client, db_url):
     history(client)
     before = snapshot(db_url)
     for condition, code, field in WRONG_TYPE:
-        resp = audit(client, {"condition": condition}, headers=EN)
+        resp = search_audit(client, {"condition": condition}, headers=EN)
         refused(condition, resp, 400, code, field)
     assert snapshot(db_url) == before
 
@@ -348,7 +315,7 @@ MALFORMED = [
 def test_unknown_operator_or_malformed_operand_is_1199006(client):
     history(client)
     for condition, field in MALFORMED:
-        resp = audit(client, {"condition": condition}, headers=EN)
+        resp = search_audit(client, {"condition": condition}, headers=EN)
         refused(condition, resp, 400, 1199006, field)
 
 
@@ -360,7 +327,7 @@ def test_in_and_nin_take_at_most_1000_values(client):
             ("inst_id", list(range(1, 1002))),
             ("op_target", [f"t{i}" for i in range(1001)]),
         ]:
-            resp = audit(client, {"condition": {key: {op: values}}}, headers=EN)
+            resp = search_audit(client, {"condition": {key: {op: values}}}, headers=EN)
             message = refused((key, op), resp, 400, 1199035, key)
             assert "1000" in message, message
     # 1000 is still fine
@@ -381,7 +348,7 @@ def test_unknown_condition_key_is_1199011(client, db_url):
     before = snapshot(db_url)
     for key in UNKNOWN_KEYS:
         for condition in [{key: "0"}, {"op_type": 1, key: {"$eq": "x"}}]:
-            resp = audit(client, {"condition": condition}, headers=EN)
+            resp = search_audit(client, {"condition": condition}, headers=EN)
             refused(condition, resp, 400, 1199011, f"'{key}'")
     assert snapshot(db_url) == before
 
@@ -402,7 +369,7 @@ def test_op_time_is_iso_8601_with_offset_and_microseconds_and_the_time_of_the_wr
     create(client)
     after = datetime.now(UTC)
     (row,) = rows(client)
-    assert ISO_OFFSET.fullmatch(row["op_time"]), row["op_time"]
+    assert ISO_TIME.fullmatch(row["op_time"]), row["op_time"]
     assert before <= datetime.fromisoformat(row["op_time"]) <= after
 
 
@@ -522,7 +489,7 @@ def test_op_time_invalid_shapes_are_1199006(client, db_url):
     history(client)
     before = snapshot(db_url)
     for value in BAD_OP_TIME:
-        resp = audit(client, {"condition": {"op_time": value}}, headers=EN)
+        resp = search_audit(client, {"condition": {"op_time": value}}, headers=EN)
         refused(value, resp, 400, 1199006, "op_time")
     assert snapshot(db_url) == before
 
@@ -558,12 +525,12 @@ def test_op_time_combined_with_other_keys(client):
 
 def test_rows_are_only_visible_in_their_own_account(client):
     history(client)  # six rows in "0", one in "acme"
-    s = new_set(client, 1, "acme-set", account="acme", headers={"X-Request-Id": "req-acme_set"})
+    s = new_set(client, "acme-set", biz=1, account="acme", headers={"X-Request-Id": "req-acme_set"})
     headers = {"X-Request-Id": "req-acme_mod"}
-    new_module(client, 1, s["bk_set_id"], "mm", account="acme", headers=headers)
+    new_module(client, s["bk_set_id"], "mm", biz=1, account="acme", headers=headers)
     # the path's account is authoritative for process writes, whatever the header says
     body = {"bk_process_name": "z", "bk_func_name": "z"}
-    headers = {ACCOUNT: "0", "X-Request-Id": "req-acme_z"}
+    headers = {ACCOUNT_HEADER: "0", "X-Request-Id": "req-acme_z"}
     ok(client.post(proc_url("acme", 3), json=body, headers=headers))
 
     acme = ["acme_z", "acme_mod", "acme_set", "foreign"]
@@ -588,14 +555,14 @@ def test_rows_are_only_visible_in_their_own_account(client):
     ]
     assert matching(client, {"bk_biz_id": 3}) == []
     assert matching(client, {"bk_biz_id": 3}, account="acme") == ["acme_z"]
-    resp = audit(client, {"condition": {"bk_supplier_account": "acme"}}, headers=EN)
+    resp = search_audit(client, {"condition": {"bk_supplier_account": "acme"}}, headers=EN)
     refused("condition", resp, 400, 1199011, "bk_supplier_account")
 
 
 @pytest.mark.parametrize("account", ["a b", "a" * 65, "a/b", "acme;", "*", "a'b", "a%20b"])
 def test_invalid_account_header_is_1199003(client, account):
     history(client)
-    resp = audit(client, {}, account=account, headers=EN)
+    resp = search_audit(client, {}, account=account, headers=EN)
     message = refused(account, resp, 400, 1199003, "HTTP_BLUEKING_SUPPLIER_ID")
     assert message == "invalid input parameter: 'HTTP_BLUEKING_SUPPLIER_ID'"
 
@@ -687,7 +654,7 @@ def test_bad_start_and_limit(client, db_url):
     history(client)
     before = snapshot(db_url)
     for body, code, field in BAD_PAGE:
-        refused(body, audit(client, body, headers=EN), 400, code, f"'{field}'")
+        refused(body, search_audit(client, body, headers=EN), 400, code, f"'{field}'")
     assert snapshot(db_url) == before
 
 
@@ -818,9 +785,9 @@ def test_unknown_sort_field_is_1199011(client, db_url):
     history(client)
     before = snapshot(db_url)
     for sort in UNKNOWN_SORTS:
-        refused(sort, audit(client, {"sort": sort}, headers=EN), 400, 1199011)
+        refused(sort, search_audit(client, {"sort": sort}, headers=EN), 400, 1199011)
     for sort in ("content", "op_time;drop table audit_log", "bogus"):
-        refused(sort, audit(client, {"sort": sort}, headers=EN), 400, 1199011, f"'{sort}'")
+        refused(sort, search_audit(client, {"sort": sort}, headers=EN), 400, 1199011, f"'{sort}'")
     assert snapshot(db_url) == before
     assert found(client)["count"] == 6
 
@@ -828,7 +795,7 @@ def test_unknown_sort_field_is_1199011(client, db_url):
 def test_sort_must_be_a_string(client):
     history(client)
     for sort in (5, None, ["op_time"], {"op_time": -1}, True):
-        refused(sort, audit(client, {"sort": sort}, headers=EN), 400, 1199007, "sort")
+        refused(sort, search_audit(client, {"sort": sort}, headers=EN), 400, 1199007, "sort")
 
 
 CODE_POINT_ORDER = ["Bob", "Zed", "alice", "carol", "Émile", "émile", "用户"]
@@ -885,7 +852,7 @@ def test_rows_of_create_update_delete_carry_the_process_before_and_after(client)
         assert (row["bk_supplier_account"], row["bk_biz_id"]) == ("0", 5)
         assert (row["op_target"], row["inst_id"]) == ("process", pid)
         assert isinstance(row["id"], int) and isinstance(row["op_from"], str)
-        assert ISO_OFFSET.fullmatch(row["op_time"]), row["op_time"]
+        assert ISO_TIME.fullmatch(row["op_time"]), row["op_time"]
     assert [create_["op_type"], update["op_type"], deleted["op_type"]] == [1, 2, 3]
     assert [create_["op_desc"], update["op_desc"], deleted["op_desc"]] == [
         "create process",
@@ -935,10 +902,10 @@ def test_batch_update_writes_one_row_per_process(client):
 
 def test_set_and_module_rows(client):
     headers = {"BK_User": "dave", "X-Request-Id": "req-set"}
-    created_set = new_set(client, 4, "web-set", account="acme", headers=headers)
+    created_set = new_set(client, "web-set", biz=4, account="acme", headers=headers)
     sid = created_set["bk_set_id"]
     headers = {"X-Request-Id": "req-mod"}
-    module = new_module(client, 4, sid, "nginx", account="acme", headers=headers)
+    module = new_module(client, sid, "nginx", biz=4, account="acme", headers=headers)
     info = rows(client, account="acme")
     assert labels(info) == ["mod", "set"]
     mod_row, set_row = info
@@ -964,8 +931,8 @@ def test_set_and_module_rows(client):
 
 
 def test_bind_and_unbind_rows(client):
-    sid = new_set(client, 1, "s")["bk_set_id"]
-    new_module(client, 1, sid, "gs")
+    sid = new_set(client, "s", biz=1)["bk_set_id"]
+    new_module(client, sid, "gs", biz=1)
     pid = create(client)
     bind = f"/api/v3/proc/module/0/1/{pid}/gs"
     ok(client.put(bind, headers={"X-Request-Id": "req-bind", "BK_User": "erin"}))
@@ -1014,7 +981,7 @@ def test_request_id_is_the_responses_x_request_id(client):
         "abc.DEF_1:2-3",
     ]
     # the search's own response carries a request id too, but records nothing
-    resp = audit(client, {}, headers={"X-Request-Id": "req-search"})
+    resp = search_audit(client, {}, headers={"X-Request-Id": "req-search"})
     assert resp.headers["X-Request-Id"] == "req-search"
     assert matching(client, {"operator": "anonymous"}) == [
         refused_id.headers["X-Request-Id"],
@@ -1038,7 +1005,7 @@ def test_operator_is_the_bk_user_header(client):
 def test_failed_writes_write_no_row(client):
     pid = create(client, bk_process_name="a")
     create(client, bk_process_name="b")
-    sid = new_set(client, 1, "s")["bk_set_id"]
+    sid = new_set(client, "s", biz=1)["bk_set_id"]
     failures = [
         client.post(proc_url(), json={"bk_process_name": "a", "bk_func_name": "a"}),  # 409
         client.post(proc_url(), json={"bk_func_name": "a"}),  # 400
@@ -1105,21 +1072,21 @@ MESSAGES = [
 
 def test_messages_in_english_and_chinese(client):
     for body, code, en, zh in MESSAGES:
-        assert refused(body, audit(client, body, headers=EN), 400, code) == en
-        assert refused(body, audit(client, body, headers=ZH), 400, code) == zh
+        assert refused(body, search_audit(client, body, headers=EN), 400, code) == en
+        assert refused(body, search_audit(client, body, headers=ZH), 400, code) == zh
         # Chinese by default; Accept-Language decides when the BlueKing header is absent
-        assert refused(body, audit(client, body), 400, code) == zh
+        assert refused(body, search_audit(client, body), 400, code) == zh
         accept = {"Accept-Language": "en-US,en;q=0.9"}
-        assert refused(body, audit(client, body, headers=accept), 400, code) == en
-    raw = client.post(AUDIT, data="{", content_type="application/json", headers=EN)
+        assert refused(body, search_audit(client, body, headers=accept), 400, code) == en
+    raw = client.post(AUDIT_URL, data="{", content_type="application/json", headers=EN)
     assert refused("{", raw, 400, 1199000) == "Deserializing JSON data failed"
-    raw = client.post(AUDIT, data="[]", content_type="application/json", headers=ZH)
+    raw = client.post(AUDIT_URL, data="[]", content_type="application/json", headers=ZH)
     assert refused("[]", raw, 400, 1199000) == "反序列化JSON数据失败"
-    resp = audit(client, {}, account="a b", headers=ZH)
+    resp = search_audit(client, {}, account="a b", headers=ZH)
     assert refused("header", resp, 400, 1199003) == "输入参数无效: 'HTTP_BLUEKING_SUPPLIER_ID'"
-    resp = audit(client, {"condition": {"op_type": {"$in": list(range(1001))}}}, headers=EN)
+    resp = search_audit(client, {"condition": {"op_type": {"$in": list(range(1001))}}}, headers=EN)
     assert "exceed the limit 1000" in refused("$in", resp, 400, 1199035, "op_type")
-    resp = audit(client, {"condition": {"op_type": {"$in": list(range(1001))}}}, headers=ZH)
+    resp = search_audit(client, {"condition": {"op_type": {"$in": list(range(1001))}}}, headers=ZH)
     assert "超过限制 1000" in refused("$in", resp, 400, 1199035, "op_type")
 
 
@@ -1144,8 +1111,8 @@ def test_regex_on_audit_text_has_the_search_time_limit(db_url):
     client = app.test_client()
     try:
         slow = {"condition": {"operator": {"$regex": "[ab]*a[ab]{64}c"}}}
-        err(client.post(AUDIT, json=slow, headers=EN), 400, 1199006, "operator")
+        err(client.post(AUDIT_URL, json=slow, headers=EN), 400, 1199006, "operator")
         # The limit did not outlive its search: the next one on the connection runs freely.
-        assert ok(client.post(AUDIT, json={"condition": {"inst_id": 7}}))["count"] == 1
+        assert ok(client.post(AUDIT_URL, json={"condition": {"inst_id": 7}}))["count"] == 1
     finally:
         app.extensions["db_engine"].dispose()

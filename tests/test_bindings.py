@@ -12,49 +12,16 @@ import unicodedata
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event
 
 from .helpers import EN, ZH, audit_rows, create, err, ok, proc_url, race, search, snapshot
-
-ACCOUNT_HEADER = "HTTP_BLUEKING_SUPPLIER_ID"
-
+from .kit import ACCOUNT_HEADER, bind, binding_rows, binding_url, new_module, new_set, unbind
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def make_set(client, name="set", biz=1, account="0") -> int:
-    resp = client.post(f"/api/v3/set/{biz}", json={"bk_set_name": name}, headers=_acct(account))
-    return ok(resp)["bk_set_id"]
-
-
-def make_module(client, set_id, name, biz=1, account="0", default=0) -> int:
-    body = {"bk_module_name": name, "default": default}
-    resp = client.post(f"/api/v3/module/{biz}/{set_id}", json=body, headers=_acct(account))
-    return ok(resp)["bk_module_id"]
-
-
 def module_path(set_id, module_id, biz=1) -> str:
     return f"/api/v3/module/{biz}/{set_id}/{module_id}"
-
-
-def _acct(account: str) -> dict:
-    return {ACCOUNT_HEADER: account}
-
-
-def module_url(pid, name=None, account="0", biz=1, raw=False) -> str:
-    """The binding path; the name percent-encoded entirely (so "/" travels as %2F) unless raw."""
-    url = f"/api/v3/proc/module/{account}/{biz}/{pid}"
-    if name is None:
-        return url
-    return f"{url}/{name if raw else quote(name, safe='')}"
-
-
-def bind(client, pid, name, account="0", biz=1, headers=None, **kw):
-    return client.put(module_url(pid, name, account, biz), headers=headers, **kw)
-
-
-def unbind(client, pid, name, account="0", biz=1, headers=None):
-    return client.delete(module_url(pid, name, account, biz), headers=headers)
 
 
 def bound(client, pid, name, **kw) -> None:
@@ -64,7 +31,7 @@ def bound(client, pid, name, **kw) -> None:
 def listing(client, pid, account="0", biz=1) -> list[tuple[str, int, int]]:
     """get_process_bind_module as (bk_module_name, set_num, is_bind) tuples, after checking
     that each entry has exactly those keys and that the numbers are JSON integers, not bools."""
-    entries = ok(client.get(module_url(pid, account=account, biz=biz)))
+    entries = ok(client.get(binding_url(pid, account=account, biz=biz)))
     assert isinstance(entries, list), entries
     out = []
     for entry in entries:
@@ -73,19 +40,6 @@ def listing(client, pid, account="0", biz=1) -> list[tuple[str, int, int]]:
         assert entry["is_bind"] in (0, 1), entry
         out.append((entry["bk_module_name"], entry["set_num"], entry["is_bind"]))
     return out
-
-
-def binding_rows(db_url: str) -> list[tuple[int, str]]:
-    """Every row of process_bindings, read straight from the database."""
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text("SELECT bk_process_id, bk_module_name FROM process_bindings")
-            ).all()
-        return sorted((r[0], r[1]) for r in rows)
-    finally:
-        engine.dispose()
 
 
 def binding_audits(db_url: str) -> list[dict]:
@@ -112,24 +66,28 @@ UNKNOWN_PROCESS = pytest.mark.parametrize(
 
 
 def test_list_one_entry_per_normal_module_name_in_first_created_order(client):
-    s1, s2, s3 = make_set(client, "s1"), make_set(client, "s2"), make_set(client, "s3")
-    make_module(client, s1, "zeta")
-    make_module(client, s1, "web")
-    make_module(client, s2, "alpha")
-    make_module(client, s2, "web")
-    make_module(client, s3, "web")
-    make_module(client, s3, "zeta")
+    s1, s2, s3 = (
+        new_set(client, "s1")["bk_set_id"],
+        new_set(client, "s2")["bk_set_id"],
+        new_set(client, "s3")["bk_set_id"],
+    )
+    new_module(client, s1, "zeta")
+    new_module(client, s1, "web")
+    new_module(client, s2, "alpha")
+    new_module(client, s2, "web")
+    new_module(client, s3, "web")
+    new_module(client, s3, "zeta")
     # idle and fault modules are not listed, nor counted in set_num
-    make_module(client, s1, "idle", default=1)
-    make_module(client, s2, "fault", default=2)
-    make_module(client, s3, "alpha", default=1)
+    new_module(client, s1, "idle", default=1)
+    new_module(client, s2, "fault", default=2)
+    new_module(client, s3, "alpha", default=1)
     # modules of another business or another account do not count
-    other_biz = make_set(client, "s1", biz=2)
-    make_module(client, other_biz, "web", biz=2)
-    make_module(client, other_biz, "beta", biz=2)
-    other_account = make_set(client, "s1", account="tenant-b")
-    make_module(client, other_account, "web", account="tenant-b")
-    make_module(client, other_account, "gamma", account="tenant-b")
+    other_biz = new_set(client, "s1", biz=2)["bk_set_id"]
+    new_module(client, other_biz, "web", biz=2)
+    new_module(client, other_biz, "beta", biz=2)
+    other_account = new_set(client, "s1", account="tenant-b")["bk_set_id"]
+    new_module(client, other_account, "web", account="tenant-b")
+    new_module(client, other_account, "gamma", account="tenant-b")
     pid = create(client)
 
     # created order, not alphabetical: zeta came first, then web, then alpha
@@ -142,27 +100,27 @@ def test_list_one_entry_per_normal_module_name_in_first_created_order(client):
 
 
 def test_list_order_follows_the_first_module_of_a_name_across_sets(client):
-    s1, s2 = make_set(client, "s1"), make_set(client, "s2")
-    make_module(client, s1, "b")
-    make_module(client, s2, "a")
-    make_module(client, s1, "a")
-    make_module(client, s2, "c")
-    make_module(client, s2, "b")
+    s1, s2 = new_set(client, "s1")["bk_set_id"], new_set(client, "s2")["bk_set_id"]
+    new_module(client, s1, "b")
+    new_module(client, s2, "a")
+    new_module(client, s1, "a")
+    new_module(client, s2, "c")
+    new_module(client, s2, "b")
     pid = create(client)
     assert listing(client, pid) == [("b", 2, 0), ("a", 2, 0), ("c", 1, 0)]
 
 
 def test_list_of_a_business_without_modules_is_empty(client):
-    other = make_set(client, "s1", biz=2)
-    make_module(client, other, "web", biz=2)
+    other = new_set(client, "s1", biz=2)["bk_set_id"]
+    new_module(client, other, "web", biz=2)
     pid = create(client)
     assert listing(client, pid) == []
 
 
 def test_list_is_per_process(client):
-    s1 = make_set(client)
+    s1 = new_set(client, "set")["bk_set_id"]
     for name in ["web", "db", "cache"]:
-        make_module(client, s1, name)
+        new_module(client, s1, name)
     p1 = create(client, bk_process_name="p1")
     p2 = create(client, bk_process_name="p2")
     bound(client, p1, "web")
@@ -174,13 +132,13 @@ def test_list_is_per_process(client):
 
 @UNKNOWN_PROCESS
 def test_list_of_an_unknown_process_is_404(client, account, biz, offset):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     pid = create(client)
     missing = pid + offset
-    resp = client.get(module_url(missing, account=account, biz=biz), headers=EN)
+    resp = client.get(binding_url(missing, account=account, biz=biz), headers=EN)
     msg = err(resp, 404, 1199019, "bk_process_id")
     assert str(missing) in msg
-    resp = client.get(module_url(missing, account=account, biz=biz), headers=ZH)
+    resp = client.get(binding_url(missing, account=account, biz=biz), headers=ZH)
     assert err(resp, 404, 1199019).startswith("未找到相关数据")
 
 
@@ -209,12 +167,14 @@ def _make_module_idle(client, ctx):
     ids=["delete-module", "rename-module", "delete-set", "module-made-idle"],
 )
 def test_a_binding_outlives_its_modules_and_is_listed_last(client, db_url, vanish):
-    keep = make_set(client, "keep")
-    make_module(client, keep, "db")
-    make_module(client, keep, "web", default=1)  # an idle "web" does not keep the name alive
-    doomed = make_set(client, "doomed")
-    web = make_module(client, doomed, "web")
-    make_module(client, keep, "cache")
+    keep = new_set(client, "keep")["bk_set_id"]
+    new_module(client, keep, "db")
+    new_module(client, keep, "web", default=1)[
+        "bk_module_id"
+    ]  # an idle "web" does not keep the name alive
+    doomed = new_set(client, "doomed")["bk_set_id"]
+    web = new_module(client, doomed, "web")["bk_module_id"]
+    new_module(client, keep, "cache")
     pid = create(client)
     bound(client, pid, "web")
     bound(client, pid, "db")
@@ -232,8 +192,8 @@ def test_a_binding_outlives_its_modules_and_is_listed_last(client, db_url, vanis
 
 
 def test_dangling_bindings_are_listed_in_binding_order(client):
-    s1 = make_set(client)
-    ids = {name: make_module(client, s1, name) for name in ["a", "b", "c", "d", "e"]}
+    s1 = new_set(client, "set")["bk_set_id"]
+    ids = {name: new_module(client, s1, name)["bk_module_id"] for name in ["a", "b", "c", "d", "e"]}
     pid = create(client)
     for name in ["c", "a", "e", "b"]:
         bound(client, pid, name)
@@ -245,10 +205,10 @@ def test_dangling_bindings_are_listed_in_binding_order(client):
 
 
 def test_a_name_left_in_one_set_keeps_its_place(client):
-    s1, s2 = make_set(client, "s1"), make_set(client, "s2")
-    make_module(client, s1, "web")
-    second = make_module(client, s2, "web")
-    make_module(client, s2, "db")
+    s1, s2 = new_set(client, "s1")["bk_set_id"], new_set(client, "s2")["bk_set_id"]
+    new_module(client, s1, "web")
+    second = new_module(client, s2, "web")["bk_module_id"]
+    new_module(client, s2, "db")
     pid = create(client)
     bound(client, pid, "web")
     ok(client.delete(module_path(s2, second)))
@@ -256,14 +216,14 @@ def test_a_name_left_in_one_set_keeps_its_place(client):
 
 
 def test_a_recreated_module_makes_a_dangling_binding_ordinary_again(client):
-    s1 = make_set(client)
-    web = make_module(client, s1, "web")
-    make_module(client, s1, "db")
+    s1 = new_set(client, "set")["bk_set_id"]
+    web = new_module(client, s1, "web")["bk_module_id"]
+    new_module(client, s1, "db")
     pid = create(client)
     bound(client, pid, "web")
     ok(client.delete(module_path(s1, web)))
     assert listing(client, pid) == [("db", 1, 0), ("web", 0, 1)]
-    make_module(client, make_set(client, "s2"), "web")
+    new_module(client, new_set(client, "s2")["bk_set_id"], "web")
     assert listing(client, pid) == [("db", 1, 0), ("web", 1, 1)]
 
 
@@ -271,9 +231,9 @@ def test_a_recreated_module_makes_a_dangling_binding_ordinary_again(client):
 
 
 def test_bind_answers_success_and_stores_one_row(client, db_url):
-    s1, s2 = make_set(client, "s1"), make_set(client, "s2")
-    make_module(client, s1, "web")
-    make_module(client, s2, "web")
+    s1, s2 = new_set(client, "s1")["bk_set_id"], new_set(client, "s2")["bk_set_id"]
+    new_module(client, s1, "web")
+    new_module(client, s2, "web")
     pid = create(client)
     resp = bind(client, pid, "web")
     assert ok(resp) == "success"
@@ -285,10 +245,12 @@ def test_bind_answers_success_and_stores_one_row(client, db_url):
 
 @UNKNOWN_PROCESS
 def test_bind_to_an_unknown_process_is_404(client, db_url, account, biz, offset):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     # the same module name exists in the other business and account too
-    make_module(client, make_set(client, biz=2), "web", biz=2)
-    make_module(client, make_set(client, account="other"), "web", account="other")
+    new_module(client, new_set(client, "set", biz=2)["bk_set_id"], "web", biz=2)
+    new_module(
+        client, new_set(client, "set", account="other")["bk_set_id"], "web", account="other"
+    )["bk_module_id"]
     pid = create(client)
     missing = pid + offset
     before = snapshot(db_url)
@@ -299,19 +261,21 @@ def test_bind_to_an_unknown_process_is_404(client, db_url, account, biz, offset)
 
 
 def _idle(client):
-    make_module(client, make_set(client, "idle"), "web", default=1)
+    new_module(client, new_set(client, "idle")["bk_set_id"], "web", default=1)
 
 
 def _fault(client):
-    make_module(client, make_set(client, "fault"), "web", default=2)
+    new_module(client, new_set(client, "fault")["bk_set_id"], "web", default=2)
 
 
 def _other_business(client):
-    make_module(client, make_set(client, biz=2), "web", biz=2)
+    new_module(client, new_set(client, "set", biz=2)["bk_set_id"], "web", biz=2)
 
 
 def _other_account(client):
-    make_module(client, make_set(client, account="tenant-b"), "web", account="tenant-b")
+    new_module(
+        client, new_set(client, "set", account="tenant-b")["bk_set_id"], "web", account="tenant-b"
+    )["bk_module_id"]
 
 
 def _nothing(client):
@@ -357,9 +321,9 @@ def _web_exists(client):
 )
 def test_bind_needs_a_normal_module_of_exactly_that_name(client, db_url, setup, name):
     setup(client)
-    make_module(client, make_set(client, "main"), "db")
+    new_module(client, new_set(client, "main")["bk_set_id"], "db")
     if setup is _web_exists:
-        make_module(client, make_set(client, "main2"), "web")
+        new_module(client, new_set(client, "main2")["bk_set_id"], "web")
     pid = create(client)
     before = snapshot(db_url)
     msg = err(bind(client, pid, name, headers=EN), 404, 1199019)
@@ -375,7 +339,7 @@ def test_bind_compares_unicode_exactly(client, db_url):
     composed = unicodedata.normalize("NFC", "café")
     decomposed = unicodedata.normalize("NFD", "café")
     assert composed != decomposed
-    make_module(client, make_set(client), composed)
+    new_module(client, new_set(client, "set")["bk_set_id"], composed)
     pid = create(client)
     err(bind(client, pid, decomposed, headers=EN), 404, 1199019, "bk_module_name")
     bound(client, pid, composed)
@@ -383,7 +347,7 @@ def test_bind_compares_unicode_exactly(client, db_url):
 
 
 def test_binding_twice_keeps_one_row_and_one_audit_row(client, db_url):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     pid = create(client)
     bound(client, pid, "web")
     after_first = snapshot(db_url)
@@ -407,9 +371,9 @@ def test_binding_twice_keeps_one_row_and_one_audit_row(client, db_url):
     ids=["invalid-json", "json-list", "json-null", "other-name-in-body", "not-utf8"],
 )
 def test_bind_ignores_its_body(client, db_url, body):
-    s1 = make_set(client)
-    make_module(client, s1, "web")
-    make_module(client, s1, "db")
+    s1 = new_set(client, "set")["bk_set_id"]
+    new_module(client, s1, "web")
+    new_module(client, s1, "db")
     pid = create(client)
     assert ok(bind(client, pid, "web", **body)) == "success"
     assert binding_rows(db_url) == [(pid, "web")]
@@ -443,9 +407,9 @@ NAMES = {
 
 @pytest.mark.parametrize("name", list(NAMES.values()), ids=list(NAMES))
 def test_any_module_name_binds_lists_searches_and_unbinds(client, db_url, name):
-    s1 = make_set(client)
-    make_module(client, s1, "plain")
-    make_module(client, s1, name)
+    s1 = new_set(client, "set")["bk_set_id"]
+    new_module(client, s1, "plain")
+    new_module(client, s1, name)
     pid = create(client)
 
     assert ok(bind(client, pid, name, headers=EN)) == "success"
@@ -463,20 +427,20 @@ def test_any_module_name_binds_lists_searches_and_unbinds(client, db_url, name):
 
 
 def test_a_raw_plus_in_the_path_is_a_plus_not_a_space(client, db_url):
-    s1 = make_set(client)
-    make_module(client, s1, "a b")
-    make_module(client, s1, "a+b")
+    s1 = new_set(client, "set")["bk_set_id"]
+    new_module(client, s1, "a b")
+    new_module(client, s1, "a+b")
     pid = create(client)
-    assert ok(client.put(module_url(pid, "a+b", raw=True))) == "success"
+    assert ok(client.put(binding_url(pid, "a+b", raw=True))) == "success"
     assert binding_rows(db_url) == [(pid, "a+b")]
-    assert ok(client.put(module_url(pid, "a%20b", raw=True))) == "success"
+    assert ok(client.put(binding_url(pid, "a%20b", raw=True))) == "success"
     assert binding_rows(db_url) == sorted([(pid, "a+b"), (pid, "a b")])
 
 
 def test_a_name_is_percent_decoded_exactly_once(client, db_url):
-    s1 = make_set(client)
-    make_module(client, s1, "a/b")
-    make_module(client, s1, "a%2Fb")
+    s1 = new_set(client, "set")["bk_set_id"]
+    new_module(client, s1, "a/b")
+    new_module(client, s1, "a%2Fb")
     pid = create(client)
     bound(client, pid, "a%2Fb")  # sent as a%252Fb
     assert binding_rows(db_url) == [(pid, "a%2Fb")]
@@ -487,7 +451,7 @@ def test_a_name_is_percent_decoded_exactly_once(client, db_url):
 
 @pytest.mark.parametrize("name", ["m" * 257, "模" * 257], ids=["257-ascii", "257-cjk"])
 def test_a_name_over_256_characters_is_400(client, db_url, name):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     pid = create(client)
     bound(client, pid, "web")
     before = snapshot(db_url)
@@ -501,15 +465,15 @@ def test_a_name_over_256_characters_is_400(client, db_url, name):
     "raw", [b"\xff", b"web\xc3", b"\xed\xa0\x80"], ids=["ff", "cut", "surrogate"]
 )
 def test_a_name_that_is_not_utf8_is_400(client, db_url, raw):
-    make_module(client, make_set(client), "web")
-    make_module(client, make_set(client, "s2"), "web\ufffd")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
+    new_module(client, new_set(client, "s2")["bk_set_id"], "web\ufffd")
     pid = create(client)
     # The test client would turn bad percent-escapes into U+FFFD before the app sees them; a
     # WSGI server hands the app the path's bytes as latin-1 (PEP 3333), as here.
-    path = (module_url(pid) + "/").encode() + raw
+    path = (binding_url(pid) + "/").encode() + raw
     environ = {"PATH_INFO": path.decode("latin-1")}
     for call in (client.put, client.delete):
-        resp = call(module_url(pid, "x"), headers=EN, environ_overrides=environ)
+        resp = call(binding_url(pid, "x"), headers=EN, environ_overrides=environ)
         err(resp, 400, 1199003, "bk_module_name")
     assert binding_rows(db_url) == []
 
@@ -518,9 +482,9 @@ def test_a_name_that_is_not_utf8_is_400(client, db_url, raw):
 
 
 def test_unbind_removes_only_that_binding(client, db_url):
-    s1 = make_set(client)
+    s1 = new_set(client, "set")["bk_set_id"]
     for name in ["web", "db"]:
-        make_module(client, s1, name)
+        new_module(client, s1, name)
     p1 = create(client, bk_process_name="p1")
     p2 = create(client, bk_process_name="p2")
     for pid in (p1, p2):
@@ -542,9 +506,9 @@ def test_unbind_removes_only_that_binding(client, db_url):
     ids=["module-not-bound", "no-module-at-all", "other-case", "trailing-space"],
 )
 def test_unbinding_what_is_not_bound_is_a_silent_success(client, db_url, name):
-    s1 = make_set(client)
-    make_module(client, s1, "web")
-    make_module(client, s1, "db")
+    s1 = new_set(client, "set")["bk_set_id"]
+    new_module(client, s1, "web")
+    new_module(client, s1, "db")
     pid = create(client)
     bound(client, pid, "web")
     before = snapshot(db_url)
@@ -555,7 +519,7 @@ def test_unbinding_what_is_not_bound_is_a_silent_success(client, db_url, name):
 
 
 def test_unbinding_twice_is_audited_once(client, db_url):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     pid = create(client)
     bound(client, pid, "web")
     ok(unbind(client, pid, "web"))
@@ -568,7 +532,7 @@ def test_unbinding_twice_is_audited_once(client, db_url):
 def test_unbind_of_an_unknown_process_is_404_and_changes_nothing(
     client, db_url, account, biz, offset
 ):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     pid = create(client)
     bound(client, pid, "web")
     before = snapshot(db_url)
@@ -580,9 +544,9 @@ def test_unbind_of_an_unknown_process_is_404_and_changes_nothing(
 
 
 def test_a_dangling_binding_can_be_unbound(client, db_url):
-    s1 = make_set(client)
-    web = make_module(client, s1, "web")
-    make_module(client, s1, "db")
+    s1 = new_set(client, "set")["bk_set_id"]
+    web = new_module(client, s1, "web")["bk_module_id"]
+    new_module(client, s1, "db")
     pid = create(client)
     bound(client, pid, "web")
     ok(client.delete(module_path(s1, web)))
@@ -605,9 +569,9 @@ def test_a_dangling_binding_can_be_unbound(client, db_url):
 
 def test_bind_and_unbind_audit_rows(client, db_url):
     account, biz = "acct-x", 7
-    s1 = make_set(client, biz=biz, account=account)
+    s1 = new_set(client, "set", biz=biz, account=account)["bk_set_id"]
     for name in ["zeta", "alpha", "mid"]:
-        make_module(client, s1, name, biz=biz, account=account)
+        new_module(client, s1, name, biz=biz, account=account)
     pid = create(client, account, biz)
     steps = [
         (bind, "zeta", [], ["zeta"]),
@@ -643,7 +607,7 @@ def test_bind_and_unbind_audit_rows(client, db_url):
         client.post(
             "/api/v3/audit/search",
             json={"condition": {"op_target": "process", "inst_id": pid, "op_type": 2}},
-            headers=_acct(account),
+            headers={ACCOUNT_HEADER: account},
         )
     )
     assert found["count"] == 4
@@ -651,7 +615,7 @@ def test_bind_and_unbind_audit_rows(client, db_url):
 
 
 def test_bind_audit_operator_defaults_to_anonymous(client, db_url):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     pid = create(client)
     bound(client, pid, "web")
     ok(unbind(client, pid, "web", headers={"BK-User": "bob"}))
@@ -659,7 +623,7 @@ def test_bind_audit_operator_defaults_to_anonymous(client, db_url):
 
 
 def test_failed_and_idle_binding_calls_write_no_audit_row(client, db_url):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     pid = create(client)
     bound(client, pid, "web")
     before = snapshot(db_url)
@@ -679,8 +643,11 @@ def test_failed_and_idle_binding_calls_write_no_audit_row(client, db_url):
 
 
 def test_delete_process_removes_its_bindings_and_audits_them(client, db_url):
-    s1 = make_set(client)
-    modules = {name: make_module(client, s1, name) for name in ["web", "db", "gone", "cache"]}
+    s1 = new_set(client, "set")["bk_set_id"]
+    modules = {
+        name: new_module(client, s1, name)["bk_module_id"]
+        for name in ["web", "db", "gone", "cache"]
+    }
     attrs = {"bk_process_name": "victim", "bk_func_name": "victim", "port": "8080", "user": "u"}
     pid = create(client, **attrs)
     other = create(client, bk_process_name="other")
@@ -694,7 +661,7 @@ def test_delete_process_removes_its_bindings_and_audits_them(client, db_url):
     assert binding_rows(db_url) == [(other, "web")]
     assert bound_to(client, "web") == [other]
     assert bound_to(client, {"$in": ["db", "gone"]}) == []
-    err(client.get(module_url(pid)), 404, 1199019)
+    err(client.get(binding_url(pid)), 404, 1199019)
     err(bind(client, pid, "web", headers=EN), 404, 1199019, "bk_process_id")
     err(unbind(client, pid, "web", headers=EN), 404, 1199019, "bk_process_id")
 
@@ -709,7 +676,7 @@ def test_delete_process_removes_its_bindings_and_audits_them(client, db_url):
 
 
 def test_delete_process_without_bindings_records_an_empty_list(client, db_url):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     pid = create(client)
     bound(client, pid, "web")
     ok(unbind(client, pid, "web"))
@@ -719,9 +686,9 @@ def test_delete_process_without_bindings_records_an_empty_list(client, db_url):
 
 
 def test_a_new_process_after_a_delete_is_bound_to_nothing(client, db_url):
-    s1 = make_set(client)
-    make_module(client, s1, "web")
-    make_module(client, s1, "db")
+    s1 = new_set(client, "set")["bk_set_id"]
+    new_module(client, s1, "web")
+    new_module(client, s1, "db")
     pid = create(client, bk_process_name="same")
     bound(client, pid, "web")
     bound(client, pid, "db")
@@ -740,18 +707,18 @@ def test_a_new_process_after_a_delete_is_bound_to_nothing(client, db_url):
 def bound_world(client):
     """p1: web · p2: web, db · p3: Web · p4: nothing · a process of business 2 and one of
     account tenant-b, both named p1 and bound to web and cache."""
-    s1 = make_set(client)
+    s1 = new_set(client, "set")["bk_set_id"]
     for name in ["web", "db", "Web", "cache"]:
-        make_module(client, s1, name)
+        new_module(client, s1, name)
     ids = {}
     for i, name in enumerate(["p1", "p2", "p3", "p4"], 1):
         ids[name] = create(client, bk_process_name=name, proc_num=i)
     for process, name in [("p1", "web"), ("p2", "web"), ("p2", "db"), ("p3", "Web")]:
         bound(client, ids[process], name)
     for biz, account in [(2, "0"), (1, "tenant-b")]:
-        s = make_set(client, biz=biz, account=account)
+        s = new_set(client, "set", biz=biz, account=account)["bk_set_id"]
         for name in ["web", "cache"]:
-            make_module(client, s, name, biz=biz, account=account)
+            new_module(client, s, name, biz=biz, account=account)
         pid = create(client, account, biz, bk_process_name="p1")
         ids[f"{account}/{biz}"] = pid
         bound(client, pid, "web", account=account, biz=biz)
@@ -840,7 +807,7 @@ def test_search_by_module_name_and_other_conditions(client, bound_world):
     ],
 )
 def test_search_by_a_malformed_module_name_is_400(client, value):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     bound(client, create(client), "web")
     resp = search(client, {"condition": {"bk_module_name": value}}, headers=EN)
     body = resp.get_json()
@@ -850,7 +817,7 @@ def test_search_by_a_malformed_module_name_is_400(client, value):
 
 
 def test_search_by_module_name_takes_at_most_1000_names(client):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     pid = create(client)
     bound(client, pid, "web")
     names = [f"n{i}" for i in range(999)] + ["web"]
@@ -863,9 +830,9 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "S
 
 
 def test_search_by_module_name_costs_the_same_statements_for_2_or_30_processes(app, client):
-    s1 = make_set(client)
-    make_module(client, s1, "web")
-    make_module(client, s1, "db")
+    s1 = new_set(client, "set")["bk_set_id"]
+    new_module(client, s1, "web")
+    new_module(client, s1, "db")
     engine = app.extensions["db_engine"]
     statements: list[str] = []
 
@@ -901,7 +868,7 @@ def test_search_by_module_name_costs_the_same_statements_for_2_or_30_processes(a
 
 
 def test_concurrent_binds_of_one_name_make_one_row_and_one_audit_row(app, client, db_url):
-    make_module(client, make_set(client), "web")
+    new_module(client, new_set(client, "set")["bk_set_id"], "web")
     pid = create(client)
     results = race(app, [lambda c: bind(c, pid, "web") for _ in range(6)])
     assert [status for status, _ in results] == [200] * 6, results
@@ -915,10 +882,10 @@ def test_concurrent_binds_of_one_name_make_one_row_and_one_audit_row(app, client
 
 
 def test_concurrent_binds_of_different_names_all_land_and_audit_in_turn(app, client, db_url):
-    s1 = make_set(client)
+    s1 = new_set(client, "set")["bk_set_id"]
     names = [f"m{i}" for i in range(6)]
     for name in names:
-        make_module(client, s1, name)
+        new_module(client, s1, name)
     pid = create(client)
     results = race(app, [lambda c, n=n: bind(c, pid, n) for n in names])
     assert [status for status, _ in results] == [200] * 6, results
@@ -939,10 +906,10 @@ def test_concurrent_binds_of_different_names_all_land_and_audit_in_turn(app, cli
 
 
 def test_bind_racing_delete_process_leaves_no_binding_behind(app, client, db_url):
-    s1 = make_set(client)
+    s1 = new_set(client, "set")["bk_set_id"]
     names = ["a", "b", "c", "d"]
     for name in names:
-        make_module(client, s1, name)
+        new_module(client, s1, name)
     pid = create(client)
     calls = [lambda c: c.delete(proc_url(pid=pid))]
     calls += [lambda c, n=n: bind(c, pid, n) for n in names]

@@ -7,7 +7,6 @@ number of statements a search costs.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -28,10 +27,10 @@ from .helpers import (
     skip_unless_linguistic,
     snapshot,
 )
+from .kit import ISO_TIME, refused
 
 ATTRIBUTE_IDS = [a.id for a in ATTRIBUTES]
 SYSTEM = ["bk_process_id", "bk_supplier_account", "create_time", "last_time"]
-ISO_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00")
 
 
 def found(client, body, **kw) -> dict:
@@ -58,14 +57,6 @@ def bulk(client, count: int, prefix="p", **attrs) -> list[int]:
     return [create(client, bk_process_name=f"{prefix}{i:04}", **attrs) for i in range(count)]
 
 
-def refused(case, resp, status: int, code: int, field: str | None = None) -> str:
-    """err(), saying which case of a table failed."""
-    try:
-        return err(resp, status, code, field)
-    except AssertionError as exc:
-        raise AssertionError(f"case {case!r}: {exc}") from None
-
-
 def check_table(client, cases, **kw) -> None:
     """Every (condition, expected names) row of a table; reports the failing row."""
     for condition, expected in cases:
@@ -86,8 +77,8 @@ def test_empty_body_returns_every_process_with_all_26_fields(client):
         assert set(process) == set(ATTRIBUTE_IDS) | set(SYSTEM)
         assert len(process) == 26
         assert process["bk_supplier_account"] == "0" and process["bk_biz_id"] == 1
-        assert ISO_UTC.fullmatch(process["create_time"]), process["create_time"]
-        assert ISO_UTC.fullmatch(process["last_time"]), process["last_time"]
+        assert ISO_TIME.fullmatch(process["create_time"]), process["create_time"]
+        assert ISO_TIME.fullmatch(process["last_time"]), process["last_time"]
     nginx, redis = data["info"]
     # values as written, normalised (§2), with create's empty values for what was not sent
     assert (nginx["port"], nginx["bind_ip"], nginx["proc_num"], nginx["protocol"]) == (

@@ -11,8 +11,6 @@ renames, and the search grammar of §3 applied to sets and modules.
 
 from __future__ import annotations
 
-import itertools
-import re
 import threading
 
 import pytest
@@ -28,6 +26,20 @@ from .helpers import (
     race,
     snapshot,
     wait_until_a_session_waits_for_a_lock,
+)
+from .kit import (
+    ACCOUNT_HEADER,
+    ISO_TIME,
+    MODULE_FULL,
+    SET_FULL,
+    fresh,
+    module_search_url,
+    module_url,
+    new_module,
+    new_set,
+    refused,
+    set_search_url,
+    set_url,
 )
 
 SET_FIELDS = [
@@ -47,32 +59,9 @@ SET_DEFAULTS = {
     "default": 0,
 }
 MODULE_DEFAULTS = {"bk_module_type": "1", "operator": "", "bk_bak_operator": "", "default": 0}
-SET_FULL = {
-    "bk_set_name": "web-cluster",
-    "bk_set_desc": "front",
-    "bk_set_env": "1",
-    "bk_service_status": "2",
-    "bk_capacity": 500,
-    "description": "the web tier",
-    "default": 1,
-}
-MODULE_FULL = {
-    "bk_module_name": "mysql",
-    "bk_module_type": "2",
-    "operator": "alice",
-    "bk_bak_operator": "bob",
-    "default": 2,
-}
-TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
-ACCOUNT_HEADER = "HTTP_BLUEKING_SUPPLIER_ID"
-_names = itertools.count()
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def fresh(prefix="n") -> str:
-    return f"{prefix}{next(_names)}"
 
 
 def hdr(account: str | None = None, **extra) -> dict:
@@ -80,32 +69,6 @@ def hdr(account: str | None = None, **extra) -> dict:
     if account is not None:
         headers[ACCOUNT_HEADER] = account
     return headers
-
-
-def set_url(biz=1, set_id=None) -> str:
-    return f"/api/v3/set/{biz}" + (f"/{set_id}" if set_id is not None else "")
-
-
-def set_search_url(account="0", biz=1) -> str:
-    return f"/api/v3/set/search/{account}/{biz}"
-
-
-def module_url(biz, set_id, module_id=None) -> str:
-    return f"/api/v3/module/{biz}/{set_id}" + (f"/{module_id}" if module_id is not None else "")
-
-
-def module_search_url(account, biz, set_id) -> str:
-    return f"/api/v3/module/search/{account}/{biz}/{set_id}"
-
-
-def make_set(client, biz=1, account=None, **fields) -> dict:
-    body = {"bk_set_name": fresh("set"), **fields}
-    return ok(client.post(set_url(biz), json=body, headers=hdr(account)))
-
-
-def make_module(client, biz, set_id, account=None, **fields) -> dict:
-    body = {"bk_module_name": fresh("mod"), **fields}
-    return ok(client.post(module_url(biz, set_id), json=body, headers=hdr(account)))
 
 
 def find_sets(client, body=None, account="0", biz=1) -> dict:
@@ -147,22 +110,14 @@ def module_names(client, set_id, condition, account="0", biz=1) -> set[str]:
     return set(names)
 
 
-def refused(case, resp, status: int, code: int, field: str | None = None) -> str:
-    """helpers.err, saying which case of a table failed."""
-    try:
-        return err(resp, status, code, field)
-    except AssertionError as exc:
-        raise AssertionError(f"case {case!r}: {exc}") from None
-
-
 def target_url(client, op: str, kind: str) -> str:
     """Where a create or an update of a set or module of business 1 goes (a fresh target)."""
     if kind == "set":
-        return set_url() if op == "create" else set_url(1, make_set(client)["bk_set_id"])
-    parent = make_set(client)["bk_set_id"]
+        return set_url() if op == "create" else set_url(1, new_set(client)["bk_set_id"])
+    parent = new_set(client)["bk_set_id"]
     if op == "create":
         return module_url(1, parent)
-    return module_url(1, parent, make_module(client, 1, parent)["bk_module_id"])
+    return module_url(1, parent, new_module(client, parent, biz=1)["bk_module_id"])
 
 
 def send(client, op: str, kind: str, url: str, body):
@@ -197,7 +152,7 @@ def test_create_set_answers_every_field_in_order_with_defaults(client):
     assert data["bk_biz_id"] == 5 and data["bk_set_name"] == "web"
     assert data["bk_supplier_account"] == "0"
     assert isinstance(data["bk_set_id"], int) and data["bk_set_id"] > 0
-    assert TIME.fullmatch(data["create_time"]) and TIME.fullmatch(data["last_time"])
+    assert ISO_TIME.fullmatch(data["create_time"]) and ISO_TIME.fullmatch(data["last_time"])
     # search shows the same set, the same way
     found = find_sets(client, biz=5)
     assert found["count"] == 1
@@ -206,13 +161,13 @@ def test_create_set_answers_every_field_in_order_with_defaults(client):
 
 
 def test_create_set_stores_every_field_as_sent(client):
-    data = make_set(client, **SET_FULL)
+    data = new_set(client, **SET_FULL)
     assert {k: data[k] for k in SET_FULL} == SET_FULL
     assert get_set(client, data["bk_set_id"]) == data
 
 
 def test_set_ids_are_distinct_and_increasing(client):
-    ids = [make_set(client)["bk_set_id"] for _ in range(3)]
+    ids = [new_set(client)["bk_set_id"] for _ in range(3)]
     assert ids == sorted(ids) and len(set(ids)) == 3
 
 
@@ -231,9 +186,9 @@ def test_set_enum_and_int_normalisation(client, op):
     ]
     for sent, stored in cases:
         if op == "create":
-            sid = make_set(client, **sent)["bk_set_id"]
+            sid = new_set(client, **sent)["bk_set_id"]
         else:
-            sid = make_set(client)["bk_set_id"]
+            sid = new_set(client)["bk_set_id"]
             assert ok(client.put(set_url(1, sid), json=sent)) == "success"
         got = get_set(client, sid)
         assert {k: got[k] for k in stored} == stored, (op, sent)
@@ -244,9 +199,9 @@ def test_set_name_limit_counts_characters(client, db_url, op):
     for char in ("a", "进", "𠀀"):
         name = char * 256
         if op == "create":
-            sid = make_set(client, bk_set_name=name, bk_set_desc=name)["bk_set_id"]
+            sid = new_set(client, bk_set_name=name, bk_set_desc=name)["bk_set_id"]
         else:
-            sid = make_set(client)["bk_set_id"]
+            sid = new_set(client)["bk_set_id"]
             ok(client.put(set_url(1, sid), json={"bk_set_name": name, "bk_set_desc": name}))
         got = get_set(client, sid)
         assert got["bk_set_name"] == name and got["bk_set_desc"] == name, char
@@ -263,7 +218,7 @@ def test_set_ignores_parent_business_and_account_in_the_body(client, op):
         sid = data["bk_set_id"]
         assert data["bk_biz_id"] == 3 and data["bk_supplier_account"] == "0"
     else:
-        sid = make_set(client, biz=3, bk_set_name="s")["bk_set_id"]
+        sid = new_set(client, biz=3, bk_set_name="s")["bk_set_id"]
         assert ok(client.put(set_url(3, sid), json=ignored)) == "success"
         # even values that would not be valid as those fields are not an error
         odd = {
@@ -370,10 +325,10 @@ def test_missing_set_name_is_reported_before_later_fields(client, db_url):
 
 
 def test_null_resets_set_fields_to_their_defaults(client):
-    created = make_set(client, **dict.fromkeys(SET_DEFAULTS))
+    created = new_set(client, **dict.fromkeys(SET_DEFAULTS))
     assert {k: created[k] for k in SET_DEFAULTS} == SET_DEFAULTS
 
-    sid = make_set(client, **SET_FULL)["bk_set_id"]
+    sid = new_set(client, **SET_FULL)["bk_set_id"]
     assert ok(client.put(set_url(1, sid), json=dict.fromkeys(SET_DEFAULTS))) == "success"
     got = get_set(client, sid)
     assert {k: got[k] for k in SET_DEFAULTS} == SET_DEFAULTS
@@ -381,7 +336,7 @@ def test_null_resets_set_fields_to_their_defaults(client):
 
 
 def test_update_set_is_partial(client):
-    before = make_set(client, **SET_FULL)
+    before = new_set(client, **SET_FULL)
     sid = before["bk_set_id"]
     assert ok(client.put(set_url(1, sid), json={"bk_capacity": 7})) == "success"
     after = get_set(client, sid)
@@ -395,13 +350,13 @@ def test_update_set_is_partial(client):
 
 
 def test_empty_set_update_moves_only_last_time(client):
-    before = make_set(client, **SET_FULL)
+    before = new_set(client, **SET_FULL)
     sid = before["bk_set_id"]
     for _ in range(2):  # twice in a row: last_time still moves
         assert ok(client.put(set_url(1, sid), json={})) == "success"
         after = get_set(client, sid)
         assert after["last_time"] > before["last_time"]
-        assert TIME.fullmatch(after["last_time"])
+        assert ISO_TIME.fullmatch(after["last_time"])
         assert {k: v for k, v in after.items() if k != "last_time"} == {
             k: v for k, v in before.items() if k != "last_time"
         }
@@ -412,7 +367,7 @@ def test_empty_set_update_moves_only_last_time(client):
 
 
 def test_set_name_unique_per_business(client, db_url):
-    make_set(client, biz=1, bk_set_name="web")
+    new_set(client, biz=1, bk_set_name="web")
     before = snapshot(db_url)
     resp = client.post(set_url(1), json={"bk_set_name": "web"}, headers=EN)
     message = err(resp, 409, 1199014, "bk_set_name")
@@ -421,10 +376,10 @@ def test_set_name_unique_per_business(client, db_url):
     err(client.post(set_url(1), json={"bk_set_name": "web"}, headers=ZH), 409, 1199014)
     # names are compared exactly: another case or a suffix is another name
     for name in ["Web", "web ", "web2"]:
-        make_set(client, biz=1, bk_set_name=name)
+        new_set(client, biz=1, bk_set_name=name)
     # the same name in another business or another account is fine
-    other_biz = make_set(client, biz=2, bk_set_name="web")
-    other_acct = make_set(client, biz=1, account="acme", bk_set_name="web")
+    other_biz = new_set(client, biz=2, bk_set_name="web")
+    other_acct = new_set(client, biz=1, account="acme", bk_set_name="web")
     assert other_biz["bk_biz_id"] == 2 and other_acct["bk_supplier_account"] == "acme"
     assert set_names(client, {"bk_set_name": "web"}) == {"web"}
     assert set_names(client, {"bk_set_name": "web"}, account="acme") == {"web"}
@@ -432,8 +387,8 @@ def test_set_name_unique_per_business(client, db_url):
 
 
 def test_set_rename_to_a_taken_name_conflicts_and_changes_nothing(client, db_url):
-    make_set(client, bk_set_name="a")
-    sid = make_set(client, bk_set_name="b")["bk_set_id"]
+    new_set(client, bk_set_name="a")
+    sid = new_set(client, bk_set_name="b")["bk_set_id"]
     before = snapshot(db_url)
     resp = client.put(set_url(1, sid), json={"bk_set_name": "a", "bk_capacity": 5}, headers=EN)
     err(resp, 409, 1199014, "bk_set_name")
@@ -444,9 +399,9 @@ def test_set_rename_to_a_taken_name_conflicts_and_changes_nothing(client, db_url
 
 
 def test_deleted_set_name_can_be_used_again(client):
-    sid = make_set(client, bk_set_name="web")["bk_set_id"]
+    sid = new_set(client, bk_set_name="web")["bk_set_id"]
     ok(client.delete(set_url(1, sid)))
-    again = make_set(client, bk_set_name="web")
+    again = new_set(client, bk_set_name="web")
     assert again["bk_set_id"] != sid
 
 
@@ -490,8 +445,8 @@ def test_module_writes_take_the_account_from_the_header(client):
 
 @pytest.mark.parametrize("account", ["a b", "a/b", "x" * 65, "a;b"])
 def test_invalid_account_header_is_refused_on_every_write(client, db_url, account):
-    sid = make_set(client)["bk_set_id"]
-    mid = make_module(client, 1, sid)["bk_module_id"]
+    sid = new_set(client)["bk_set_id"]
+    mid = new_module(client, sid, biz=1)["bk_module_id"]
     before = snapshot(db_url)
     bad = hdr(account)
     for resp in [
@@ -515,8 +470,8 @@ def test_invalid_account_header_is_refused_on_every_write(client, db_url, accoun
     ids=["unknown-id", "other-account", "other-business"],
 )
 def test_set_update_and_delete_not_found(client, db_url, account, biz, offset):
-    sid = make_set(client, bk_set_name="web")["bk_set_id"]
-    make_module(client, 1, sid, bk_module_name="m")
+    sid = new_set(client, bk_set_name="web")["bk_set_id"]
+    new_module(client, sid, biz=1, bk_module_name="m")
     missing = sid + offset
     before = snapshot(db_url)
     headers = hdr(account)
@@ -532,8 +487,8 @@ def test_set_update_and_delete_not_found(client, db_url, account, biz, offset):
 
 
 def test_deleted_set_is_gone(client, db_url):
-    sid = make_set(client)["bk_set_id"]
-    keep = make_set(client, bk_set_name="keep")["bk_set_id"]
+    sid = new_set(client)["bk_set_id"]
+    keep = new_set(client, bk_set_name="keep")["bk_set_id"]
     assert ok(client.delete(set_url(1, sid))) == "success"
     assert [s["bk_set_id"] for s in find_sets(client)["info"]] == [keep]
     before = snapshot(db_url)
@@ -548,11 +503,11 @@ def test_deleted_set_is_gone(client, db_url):
 
 
 def test_delete_set_deletes_its_modules_with_an_audit_row_each(client, db_url):
-    doomed = make_set(client, biz=2, bk_set_name="doomed")
+    doomed = new_set(client, biz=2, bk_set_name="doomed")
     sid = doomed["bk_set_id"]
-    kept = make_set(client, biz=2, bk_set_name="kept")["bk_set_id"]
-    modules = [make_module(client, 2, sid, bk_module_name=n) for n in ("web", "db", "cache")]
-    other = make_module(client, 2, kept, bk_module_name="web")
+    kept = new_set(client, biz=2, bk_set_name="kept")["bk_set_id"]
+    modules = [new_module(client, sid, biz=2, bk_module_name=n) for n in ("web", "db", "cache")]
+    other = new_module(client, kept, biz=2, bk_module_name="web")
     module_ids = [m["bk_module_id"] for m in modules]
     start = len(audit_rows(db_url))
 
@@ -591,9 +546,9 @@ def test_delete_set_deletes_its_modules_with_an_audit_row_each(client, db_url):
 
 
 def test_delete_set_audit_rows_carry_the_request_id(client, db_url):
-    sid = make_set(client)["bk_set_id"]
-    make_module(client, 1, sid)
-    make_module(client, 1, sid)
+    sid = new_set(client)["bk_set_id"]
+    new_module(client, sid, biz=1)
+    new_module(client, sid, biz=1)
     start = len(audit_rows(db_url))
     resp = client.delete(set_url(1, sid), headers={"X-Request-Id": "req-del-set"})
     ok(resp)
@@ -603,7 +558,7 @@ def test_delete_set_audit_rows_carry_the_request_id(client, db_url):
 
 
 def test_delete_empty_set_writes_one_row(client, db_url):
-    data = make_set(client)
+    data = new_set(client)
     start = len(audit_rows(db_url))
     ok(client.delete(set_url(1, data["bk_set_id"])))
     (row,) = audit_rows(db_url)[start:]
@@ -614,29 +569,29 @@ def test_delete_empty_set_writes_one_row(client, db_url):
 
 
 def test_create_module_answers_every_field_in_order_with_defaults(client):
-    sid = make_set(client, biz=6)["bk_set_id"]
+    sid = new_set(client, biz=6)["bk_set_id"]
     data = ok(client.post(module_url(6, sid), json={"bk_module_name": "web"}))
     assert list(data) == MODULE_FIELDS
     assert {k: data[k] for k in MODULE_DEFAULTS} == MODULE_DEFAULTS
     assert (data["bk_biz_id"], data["bk_set_id"], data["bk_module_name"]) == (6, sid, "web")
     assert data["bk_supplier_account"] == "0"
     assert isinstance(data["bk_module_id"], int) and data["bk_module_id"] > 0
-    assert TIME.fullmatch(data["create_time"]) and TIME.fullmatch(data["last_time"])
+    assert ISO_TIME.fullmatch(data["create_time"]) and ISO_TIME.fullmatch(data["last_time"])
     found = find_modules(client, sid, biz=6)
     assert found["count"] == 1 and found["info"] == [data]
     assert list(found["info"][0]) == MODULE_FIELDS
 
 
 def test_create_module_stores_every_field_as_sent(client):
-    sid = make_set(client)["bk_set_id"]
-    data = make_module(client, 1, sid, **MODULE_FULL)
+    sid = new_set(client)["bk_set_id"]
+    data = new_module(client, sid, biz=1, **MODULE_FULL)
     assert {k: data[k] for k in MODULE_FULL} == MODULE_FULL
     assert get_module(client, sid, data["bk_module_id"]) == data
 
 
 @pytest.mark.parametrize("op", ["create", "update"])
 def test_module_enum_and_int_normalisation(client, op):
-    sid = make_set(client)["bk_set_id"]
+    sid = new_set(client)["bk_set_id"]
     cases = [
         ({"bk_module_type": 2}, {"bk_module_type": "2"}),
         ({"bk_module_type": 1}, {"bk_module_type": "1"}),
@@ -646,9 +601,9 @@ def test_module_enum_and_int_normalisation(client, op):
     ]
     for sent, stored in cases:
         if op == "create":
-            mid = make_module(client, 1, sid, **sent)["bk_module_id"]
+            mid = new_module(client, sid, biz=1, **sent)["bk_module_id"]
         else:
-            mid = make_module(client, 1, sid)["bk_module_id"]
+            mid = new_module(client, sid, biz=1)["bk_module_id"]
             assert ok(client.put(module_url(1, sid, mid), json=sent)) == "success"
         got = get_module(client, sid, mid)
         assert {k: got[k] for k in stored} == stored, (op, sent)
@@ -656,8 +611,8 @@ def test_module_enum_and_int_normalisation(client, op):
 
 @pytest.mark.parametrize("op", ["create", "update"])
 def test_module_ignores_parent_account_business_and_set_in_the_body(client, op):
-    sid = make_set(client, biz=3)["bk_set_id"]
-    elsewhere = make_set(client, biz=3)["bk_set_id"]
+    sid = new_set(client, biz=3)["bk_set_id"]
+    elsewhere = new_set(client, biz=3)["bk_set_id"]
     ignored = {
         "bk_parent_id": elsewhere,
         "bk_supplier_account": "other",
@@ -669,7 +624,7 @@ def test_module_ignores_parent_account_business_and_set_in_the_body(client, op):
         mid = data["bk_module_id"]
         assert (data["bk_biz_id"], data["bk_set_id"], data["bk_supplier_account"]) == (3, sid, "0")
     else:
-        mid = make_module(client, 3, sid, bk_module_name="m")["bk_module_id"]
+        mid = new_module(client, sid, biz=3, bk_module_name="m")["bk_module_id"]
         assert ok(client.put(module_url(3, sid, mid), json=ignored)) == "success"
     got = get_module(client, sid, mid, biz=3)
     assert (got["bk_biz_id"], got["bk_set_id"], got["bk_supplier_account"]) == (3, sid, "0")
@@ -678,14 +633,14 @@ def test_module_ignores_parent_account_business_and_set_in_the_body(client, op):
 
 @pytest.mark.parametrize("op", ["create", "update"])
 def test_module_string_limits_count_characters(client, db_url, op):
-    sid = make_set(client)["bk_set_id"]
+    sid = new_set(client)["bk_set_id"]
     for char in ("a", "进", "𠀀"):
         value = char * 256
         fields = {"bk_module_name": value, "operator": value, "bk_bak_operator": value}
         if op == "create":
-            mid = make_module(client, 1, sid, **fields)["bk_module_id"]
+            mid = new_module(client, sid, biz=1, **fields)["bk_module_id"]
         else:
-            mid = make_module(client, 1, sid)["bk_module_id"]
+            mid = new_module(client, sid, biz=1)["bk_module_id"]
             ok(client.put(module_url(1, sid, mid), json=fields))
         got = get_module(client, sid, mid)
         assert {k: got[k] for k in fields} == fields, char
@@ -728,7 +683,7 @@ def test_invalid_module_field_is_refused_naming_it(client, db_url, op):
 
 
 def test_create_module_without_a_name(client, db_url):
-    sid = make_set(client)["bk_set_id"]
+    sid = new_set(client)["bk_set_id"]
     before = snapshot(db_url)
     for body in [{}, {"operator": "alice"}, {"bk_parent_id": sid}]:
         resp = client.post(module_url(1, sid), json=body, headers=EN)
@@ -754,11 +709,11 @@ def test_module_first_failure_in_field_order_then_unknown_keys(client, db_url, b
 
 
 def test_null_resets_module_fields_to_their_defaults(client):
-    sid = make_set(client)["bk_set_id"]
-    created = make_module(client, 1, sid, **dict.fromkeys(MODULE_DEFAULTS))
+    sid = new_set(client)["bk_set_id"]
+    created = new_module(client, sid, biz=1, **dict.fromkeys(MODULE_DEFAULTS))
     assert {k: created[k] for k in MODULE_DEFAULTS} == MODULE_DEFAULTS
 
-    mid = make_module(client, 1, sid, **MODULE_FULL)["bk_module_id"]
+    mid = new_module(client, sid, biz=1, **MODULE_FULL)["bk_module_id"]
     resp = client.put(module_url(1, sid, mid), json=dict.fromkeys(MODULE_DEFAULTS))
     assert ok(resp) == "success"
     got = get_module(client, sid, mid)
@@ -767,8 +722,8 @@ def test_null_resets_module_fields_to_their_defaults(client):
 
 
 def test_update_module_is_partial_and_empty_update_moves_last_time(client):
-    sid = make_set(client)["bk_set_id"]
-    before = make_module(client, 1, sid, **MODULE_FULL)
+    sid = new_set(client)["bk_set_id"]
+    before = new_module(client, sid, biz=1, **MODULE_FULL)
     mid = before["bk_module_id"]
     ok(client.put(module_url(1, sid, mid), json={"operator": "carol"}))
     after = get_module(client, sid, mid)
@@ -786,9 +741,9 @@ def test_update_module_is_partial_and_empty_update_moves_last_time(client):
 
 
 def test_delete_module(client, db_url):
-    sid = make_set(client)["bk_set_id"]
-    gone = make_module(client, 1, sid, bk_module_name="gone")["bk_module_id"]
-    kept = make_module(client, 1, sid, bk_module_name="kept")
+    sid = new_set(client)["bk_set_id"]
+    gone = new_module(client, sid, biz=1, bk_module_name="gone")["bk_module_id"]
+    kept = new_module(client, sid, biz=1, bk_module_name="kept")
     assert ok(client.delete(module_url(1, sid, gone))) == "success"
     assert find_modules(client, sid)["info"] == [kept]
     assert get_set(client, sid)["bk_set_id"] == sid  # the set stays
@@ -797,36 +752,36 @@ def test_delete_module(client, db_url):
     err(resp, 404, 1199019, f"bk_module_id {gone}")
     assert snapshot(db_url) == before
     # the name is free again
-    make_module(client, 1, sid, bk_module_name="gone")
+    new_module(client, sid, biz=1, bk_module_name="gone")
 
 
 # --- module uniqueness --------------------------------------------------------------------------
 
 
 def test_module_name_unique_per_set_not_per_business(client, db_url):
-    a = make_set(client)["bk_set_id"]
-    b = make_set(client)["bk_set_id"]
-    make_module(client, 1, a, bk_module_name="web")
+    a = new_set(client)["bk_set_id"]
+    b = new_set(client)["bk_set_id"]
+    new_module(client, a, biz=1, bk_module_name="web")
     before = snapshot(db_url)
     resp = client.post(module_url(1, a), json={"bk_module_name": "web"}, headers=EN)
     message = err(resp, 409, 1199014, "bk_module_name")
     assert message.startswith("duplicated instances exist")
     assert snapshot(db_url) == before
     # the same name in another set of the business, or in another business, is fine
-    in_b = make_module(client, 1, b, bk_module_name="web")
+    in_b = new_module(client, b, biz=1, bk_module_name="web")
     assert in_b["bk_set_id"] == b
-    c = make_set(client, biz=2)["bk_set_id"]
-    make_module(client, 2, c, bk_module_name="web")
+    c = new_set(client, biz=2)["bk_set_id"]
+    new_module(client, c, biz=2, bk_module_name="web")
     assert module_names(client, a, {}) == {"web"}
     assert module_names(client, b, {}) == {"web"}
 
 
 def test_module_rename_conflicts_only_within_its_set(client, db_url):
-    a = make_set(client)["bk_set_id"]
-    b = make_set(client)["bk_set_id"]
-    make_module(client, 1, a, bk_module_name="web")
-    mid = make_module(client, 1, a, bk_module_name="db")["bk_module_id"]
-    make_module(client, 1, b, bk_module_name="cache")
+    a = new_set(client)["bk_set_id"]
+    b = new_set(client)["bk_set_id"]
+    new_module(client, a, biz=1, bk_module_name="web")
+    mid = new_module(client, a, biz=1, bk_module_name="db")["bk_module_id"]
+    new_module(client, b, biz=1, bk_module_name="cache")
     before = snapshot(db_url)
     resp = client.put(module_url(1, a, mid), json={"bk_module_name": "web"}, headers=EN)
     err(resp, 409, 1199014, "bk_module_name")
@@ -843,9 +798,9 @@ def test_module_rename_conflicts_only_within_its_set(client, db_url):
 
 
 def test_module_of_another_set_is_not_found(client, db_url):
-    a = make_set(client)["bk_set_id"]
-    b = make_set(client)["bk_set_id"]
-    mid = make_module(client, 1, a, bk_module_name="web")["bk_module_id"]
+    a = new_set(client)["bk_set_id"]
+    b = new_set(client)["bk_set_id"]
+    mid = new_module(client, a, biz=1, bk_module_name="web")["bk_module_id"]
     before = snapshot(db_url)
     for resp in [
         client.put(module_url(1, b, mid), json={"operator": "x"}, headers=EN),
@@ -865,8 +820,8 @@ def test_module_of_another_set_is_not_found(client, db_url):
     ids=["unknown-set", "other-account", "other-business"],
 )
 def test_module_paths_with_an_unknown_set_are_not_found(client, db_url, account, biz, offset):
-    sid = make_set(client)["bk_set_id"]
-    mid = make_module(client, 1, sid, bk_module_name="web")["bk_module_id"]
+    sid = new_set(client)["bk_set_id"]
+    mid = new_module(client, sid, biz=1, bk_module_name="web")["bk_module_id"]
     missing = sid + offset
     before = snapshot(db_url)
     headers = hdr(account)
@@ -888,8 +843,8 @@ BAD_IDS = ["abc", "0", "-1", "1.5", "99999999999999999999"]
 
 
 def test_bad_path_ids_are_1199003_naming_the_parameter(client, db_url):
-    sid = make_set(client)["bk_set_id"]
-    mid = make_module(client, 1, sid)["bk_module_id"]
+    sid = new_set(client)["bk_set_id"]
+    mid = new_module(client, sid, biz=1)["bk_module_id"]
     before = snapshot(db_url)
     set_body, module_body = {"bk_set_name": "x"}, {"bk_module_name": "x"}
     for bad in BAD_IDS:
@@ -923,8 +878,8 @@ BAD_BODIES = [b"", b"{", b"null", b"[]", b'"x"', b"5", b"[{}]", b"{'a': 1}"]
 
 
 def test_body_must_be_a_json_object(client, db_url):
-    sid = make_set(client)["bk_set_id"]
-    mid = make_module(client, 1, sid)["bk_module_id"]
+    sid = new_set(client)["bk_set_id"]
+    mid = new_module(client, sid, biz=1)["bk_module_id"]
     before = snapshot(db_url)
     for raw in BAD_BODIES:
         for method, url in [
@@ -1001,10 +956,10 @@ def test_module_writes_are_audited(client, db_url):
 
 
 def test_failed_topology_writes_write_nothing(client, db_url):
-    a = make_set(client, bk_set_name="a")["bk_set_id"]
-    make_set(client, bk_set_name="b")
-    mid = make_module(client, 1, a, bk_module_name="web")["bk_module_id"]
-    make_module(client, 1, a, bk_module_name="db")
+    a = new_set(client, bk_set_name="a")["bk_set_id"]
+    new_set(client, bk_set_name="b")
+    mid = new_module(client, a, biz=1, bk_module_name="web")["bk_module_id"]
+    new_module(client, a, biz=1, bk_module_name="db")
     before = snapshot(db_url)
     failures = [
         (409, client.post(set_url(), json={"bk_set_name": "a"})),
@@ -1044,7 +999,7 @@ def test_concurrent_creates_of_one_name_make_one_set_and_one_module(app, client,
 
 def test_delete_set_racing_create_module_leaves_no_module_behind(app, client, db_url):
     for round_ in range(3):
-        sid = make_set(client, biz=2)["bk_set_id"]
+        sid = new_set(client, biz=2)["bk_set_id"]
         start = len(audit_rows(db_url))
         results = race(
             app,
@@ -1087,11 +1042,11 @@ def count_bindings(db_url) -> int:
 
 def test_module_deletes_and_renames_never_touch_bindings(client, db_url):
     biz = 3
-    a = make_set(client, biz=biz, bk_set_name="a")["bk_set_id"]
-    b = make_set(client, biz=biz, bk_set_name="b")["bk_set_id"]
-    web_a = make_module(client, biz, a, bk_module_name="web")["bk_module_id"]
-    make_module(client, biz, b, bk_module_name="web")
-    db_a = make_module(client, biz, a, bk_module_name="db")["bk_module_id"]
+    a = new_set(client, biz=biz, bk_set_name="a")["bk_set_id"]
+    b = new_set(client, biz=biz, bk_set_name="b")["bk_set_id"]
+    web_a = new_module(client, a, biz=biz, bk_module_name="web")["bk_module_id"]
+    new_module(client, b, biz=biz, bk_module_name="web")
+    db_a = new_module(client, a, biz=biz, bk_module_name="db")["bk_module_id"]
     body = {"bk_process_name": "nginx", "bk_func_name": "nginx"}
     pid = ok(client.post(f"/api/v3/proc/0/{biz}", json=body))["bk_process_id"]
     ok(client.put(f"/api/v3/proc/module/0/{biz}/{pid}/web"))
@@ -1126,15 +1081,15 @@ def test_module_deletes_and_renames_never_touch_bindings(client, db_url):
     ]
     assert count_bindings(db_url) == 2
     # a new module with the old name picks the binding up again
-    make_module(client, biz, a, bk_module_name="web")
+    new_module(client, a, biz=biz, bk_module_name="web")
     assert {"bk_module_name": "web", "set_num": 1, "is_bind": 1} in bindings_of(client, biz, pid)
 
 
 def test_only_normal_modules_are_listed_for_binding(client):
-    sid = make_set(client)["bk_set_id"]
-    make_module(client, 1, sid, bk_module_name="idle", default=1)
-    make_module(client, 1, sid, bk_module_name="fault", default=2)
-    make_module(client, 1, sid, bk_module_name="web")
+    sid = new_set(client)["bk_set_id"]
+    new_module(client, sid, biz=1, bk_module_name="idle", default=1)
+    new_module(client, sid, biz=1, bk_module_name="fault", default=2)
+    new_module(client, sid, biz=1, bk_module_name="web")
     body = {"bk_process_name": "nginx", "bk_func_name": "nginx"}
     pid = ok(client.post("/api/v3/proc/0/1", json=body))["bk_process_id"]
     assert bindings_of(client, 1, pid) == [{"bk_module_name": "web", "set_num": 1, "is_bind": 0}]
@@ -1156,9 +1111,9 @@ def six_sets(client) -> dict[str, dict]:
         {"bk_set_name": "web", "bk_set_desc": "web front", "bk_capacity": 5},
         {"bk_set_name": "idle pool", "default": 1},
     ]
-    made = {row["bk_set_name"]: make_set(client, **row) for row in rows}
-    make_set(client, biz=2, bk_set_name="alpha")
-    make_set(client, account="acme", bk_set_name="alpha")
+    made = {row["bk_set_name"]: new_set(client, **row) for row in rows}
+    new_set(client, biz=2, bk_set_name="alpha")
+    new_set(client, account="acme", bk_set_name="alpha")
     return made
 
 
@@ -1306,7 +1261,7 @@ SQLISH = [
 
 def test_search_refuses_injection_looking_keys(client, db_url, six_sets):
     sid = six_sets["alpha"]["bk_set_id"]
-    make_module(client, 1, sid, bk_module_name="web")
+    new_module(client, sid, biz=1, bk_module_name="web")
     before = snapshot(db_url)
     for sql in SQLISH:
         for url, name in [
@@ -1339,19 +1294,19 @@ def test_search_refuses_injection_looking_keys(client, db_url, six_sets):
 @pytest.fixture
 def modules_in_a_set(client) -> tuple[int, int, dict[str, dict]]:
     """Set A with four modules (creation order), set B with a "web" module, noise elsewhere."""
-    a = make_set(client, bk_set_name="A")["bk_set_id"]
-    b = make_set(client, bk_set_name="B")["bk_set_id"]
+    a = new_set(client, bk_set_name="A")["bk_set_id"]
+    b = new_set(client, bk_set_name="B")["bk_set_id"]
     rows = [
         {"bk_module_name": "web", "operator": "alice"},
         {"bk_module_name": "db", "bk_module_type": "2", "operator": "bob"},
         {"bk_module_name": "cache", "bk_bak_operator": "carol"},
         {"bk_module_name": "idle", "default": 1},
     ]
-    made = {row["bk_module_name"]: make_module(client, 1, a, **row) for row in rows}
-    make_module(client, 1, b, bk_module_name="web")
-    make_module(client, 1, b, bk_module_name="queue")
-    c = make_set(client, biz=2, bk_set_name="A")["bk_set_id"]
-    make_module(client, 2, c, bk_module_name="web")
+    made = {row["bk_module_name"]: new_module(client, a, biz=1, **row) for row in rows}
+    new_module(client, b, biz=1, bk_module_name="web")
+    new_module(client, b, biz=1, bk_module_name="queue")
+    c = new_set(client, biz=2, bk_set_name="A")["bk_set_id"]
+    new_module(client, c, biz=2, bk_module_name="web")
     return a, b, made
 
 

@@ -20,13 +20,13 @@ from .helpers import (
     ZH,
     create,
     detail,
-    err,
     ok,
     proc_url,
     search,
     search_url,
     snapshot,
 )
+from .kit import FULL, JSON_CT, LEAKS, REQUIRED, fresh, refused_cleanly
 
 ORDER = CONTRACT_ATTRIBUTES  # the 22 attributes in contract §2 order
 SINGLECHAR = ["bk_process_name", "description", "port", "bk_func_id", "bk_func_name", "user"]
@@ -40,7 +40,6 @@ OPTIONAL_STRINGS = [
     a for a in SINGLECHAR + LONGCHAR if a not in ("bk_process_name", "bk_func_name")
 ]
 
-REQUIRED = {"bk_process_name": "nginx", "bk_func_name": "nginx"}
 
 # What create stores for an absent attribute (§2): strings "", ints null, bools false,
 # enums null except protocol "1".
@@ -52,50 +51,9 @@ DEFAULTS = {
     "auto_start": False,
 }
 
-# A body that sets every writable attribute to a valid, non-default value.
-FULL = {
-    "bk_process_name": "nginx",
-    "description": "web server",
-    "bind_ip": "2",
-    "port": "80,443",
-    "protocol": "2",
-    "bk_func_id": "f-1",
-    "bk_func_name": "nginx",
-    "work_path": "/data/nginx",
-    "user": "www",
-    "proc_num": 2,
-    "priority": 3,
-    "timeout": 30,
-    "start_cmd": "./start.sh",
-    "stop_cmd": "./stop.sh",
-    "restart_cmd": "./restart.sh",
-    "face_stop_cmd": "kill -9",
-    "reload_cmd": "./reload.sh",
-    "pid_file": "/var/run/nginx.pid",
-    "auto_start": True,
-    "auto_time_gap": 60,
-    "bk_start_param_regex": "nginx: master",
-}
 
-LEAKS = ("Traceback", "SELECT", "sqlalchemy")
-JSON_CT = "application/json; charset=utf-8"
 MIB = 1024 * 1024
 OPS = ("create", "update")
-_names = itertools.count()
-
-
-def fresh(prefix="p") -> str:
-    """A process name no other process of the test uses."""
-    return f"{prefix}{next(_names)}"
-
-
-def refused(resp, status: int, code: int, field: str | None = None) -> str:
-    """helpers.err plus: no internals leak into the body, and a request id is present."""
-    text = resp.get_data(as_text=True)
-    for leak in LEAKS:
-        assert leak.lower() not in text.lower(), text
-    assert resp.headers.get("X-Request-Id")
-    return err(resp, status, code, field)
 
 
 def one(client, pid, biz=1) -> dict:
@@ -121,7 +79,7 @@ def write(client, db_url, op: str, body: object, *, headers=None, complete=True)
 def write_rejected(client, db_url, op, body, status, code, field, *, complete=True) -> str:
     resp, before = write(client, db_url, op, body, headers=EN, complete=complete)
     assert resp.status_code == status, (op, body, resp.get_json())
-    message = refused(resp, status, code, field)
+    message = refused_cleanly(resp, status, code, field)
     assert snapshot(db_url) == before, f"a refused {op} changed the database: {body}"
     return message
 
@@ -130,11 +88,11 @@ def write_ok(client, op: str, body: dict, pid: int | None = None) -> int:
     """Create a process with ``body`` (plus a fresh name and the function name), or apply
     ``body`` as an update to ``pid`` (a fresh process when None). Returns the process id."""
     if op == "create":
-        full = {**REQUIRED, "bk_process_name": fresh(), **body}
+        full = {**REQUIRED, "bk_process_name": fresh("p"), **body}
         resp = client.post(proc_url(), json=full)
         assert resp.status_code == 200, (op, body, resp.get_json())
         return ok(resp)["bk_process_id"]
-    pid = pid or create(client, bk_process_name=fresh())
+    pid = pid or create(client, bk_process_name=fresh("p"))
     resp = client.put(proc_url(pid=pid), json=body)
     assert resp.status_code == 200, (op, body, resp.get_json())
     assert ok(resp) == "success"
@@ -278,7 +236,7 @@ def test_bk_biz_id_in_the_body_is_ignored(client, op):
     ok(client.put(proc_url(biz=3, pid=pid), json={"bk_biz_id": "abc", "user": "u"}))
     assert detail(client, pid, biz=3)["bk_biz_id"] == 3
     assert ok(search(client, biz=999))["count"] == 0
-    refused(client.get(proc_url(biz=999, pid=pid)), 404, 1199019)
+    refused_cleanly(client.get(proc_url(biz=999, pid=pid)), 404, 1199019)
 
 
 # --- validation order -----------------------------------------------------------------------------
@@ -433,11 +391,15 @@ def test_empty_update_only_moves_last_time(client):
 def test_update_of_an_unknown_process_is_404(client, db_url):
     pid = create(client)
     before = snapshot(db_url)
-    refused(client.put(proc_url(pid=pid + 1000), json={"user": "x"}, headers=EN), 404, 1199019)
-    refused(client.put(proc_url(pid=pid + 1000), json={}, headers=EN), 404, 1199019)
+    refused_cleanly(
+        client.put(proc_url(pid=pid + 1000), json={"user": "x"}, headers=EN), 404, 1199019
+    )
+    refused_cleanly(client.put(proc_url(pid=pid + 1000), json={}, headers=EN), 404, 1199019)
     # the same id in another business or account is unknown there
-    refused(client.put(proc_url(biz=2, pid=pid), json={"user": "x"}), 404, 1199019)
-    refused(client.put(proc_url(account="other", pid=pid), json={"user": "x"}), 404, 1199019)
+    refused_cleanly(client.put(proc_url(biz=2, pid=pid), json={"user": "x"}), 404, 1199019)
+    refused_cleanly(
+        client.put(proc_url(account="other", pid=pid), json={"user": "x"}), 404, 1199019
+    )
     assert snapshot(db_url) == before
 
 
@@ -446,7 +408,7 @@ def test_validation_failure_on_update_changes_nothing(client, db_url):
     before = snapshot(db_url)
     # a valid change alongside an invalid one is not applied
     resp = client.put(proc_url(pid=pid), json={"description": "x", "proc_num": 0}, headers=EN)
-    refused(resp, 400, 1199006, "proc_num")
+    refused_cleanly(resp, 400, 1199006, "proc_num")
     assert snapshot(db_url) == before
 
 
@@ -492,7 +454,7 @@ def test_malformed_body_is_1199000(client, db_url, target):
     for raw in MALFORMED:
         for content_type in ("application/json", "text/plain", None):
             resp = client.open(url, method=method, data=raw, content_type=content_type, headers=EN)
-            message = refused(resp, 400, 1199000)
+            message = refused_cleanly(resp, 400, 1199000)
             assert message == "Deserializing JSON data failed", raw
     assert snapshot(db_url) == before
 
@@ -509,7 +471,7 @@ def test_deeply_nested_json_is_a_client_error(client, db_url, depth, code):
     raw = '{"bk_process_name": "a", "bk_func_name": "a", "description": ' + "[" * depth
     raw += "]" * depth + "}"
     resp = client.post(proc_url(), data=raw, content_type="application/json", headers=EN)
-    message = refused(resp, 400, code)
+    message = refused_cleanly(resp, 400, code)
     if code == 1199007:
         assert message == "'description' must be a string type"
     assert snapshot(db_url) == before
@@ -547,11 +509,11 @@ def test_body_over_one_mib_is_413(client, db_url, target):
     method, url, body = _endpoints(client)[target]
     before = snapshot(db_url)
     resp = client.open(url, method=method, data=_padded(body, MIB + 1), headers=EN)
-    message = refused(resp, 413, 1199035)
+    message = refused_cleanly(resp, 413, 1199035)
     assert str(MIB) in message and "exceed the limit" in message
     # far larger, and a body that is one big (otherwise valid) string
     huge = json.dumps({**body, "description": "进" * MIB}, ensure_ascii=False).encode()
-    refused(client.open(url, method=method, data=huge, headers=EN), 413, 1199035)
+    refused_cleanly(client.open(url, method=method, data=huge, headers=EN), 413, 1199035)
     assert snapshot(db_url) == before
 
 
@@ -579,7 +541,7 @@ def test_bad_business_id_in_the_path(client, db_url):
             url, method=method, json={**REQUIRED, "bk_process_name": "x"}, headers=EN
         )
         assert resp.status_code == 400, (method, raw, resp.get_json())
-        message = refused(resp, 400, 1199003, "bk_biz_id")
+        message = refused_cleanly(resp, 400, 1199003, "bk_biz_id")
         assert message == "invalid input parameter: 'bk_biz_id'"
     assert snapshot(db_url) == before
 
@@ -590,7 +552,7 @@ def test_bad_process_id_in_the_path(client, db_url):
     for raw in BAD_IDS:
         resp = client.put(f"/api/v3/proc/0/1/{raw}", json={"user": "x"}, headers=EN)
         assert resp.status_code == 400, (raw, resp.get_json())
-        assert refused(resp, 400, 1199003) == "invalid input parameter: 'bk_process_id'"
+        assert refused_cleanly(resp, 400, 1199003) == "invalid input parameter: 'bk_process_id'"
     assert snapshot(db_url) == before
 
 
@@ -604,7 +566,7 @@ def test_plus_sign_and_largest_ids_are_accepted(client):
     other = ok(client.post(f"/api/v3/proc/0/{biggest}", json=REQUIRED))["bk_process_id"]
     assert detail(client, other, biz=biggest)["bk_biz_id"] == biggest
     # the largest process id is valid as a parameter: it just does not exist
-    refused(client.put(f"/api/v3/proc/0/1/{biggest}", json={}), 404, 1199019)
+    refused_cleanly(client.put(f"/api/v3/proc/0/1/{biggest}", json={}), 404, 1199019)
 
 
 def test_bad_supplier_account_in_the_path(client, db_url):
@@ -615,7 +577,9 @@ def test_bad_supplier_account_in_the_path(client, db_url):
         url = f"/api/v3/proc/{account}/1" + (f"/{pid}" if method == "PUT" else "")
         resp = client.open(url, method=method, json=REQUIRED, headers=EN)
         assert resp.status_code == 400, (method, account, resp.get_json())
-        assert refused(resp, 400, 1199003) == "invalid input parameter: 'bk_supplier_account'"
+        assert (
+            refused_cleanly(resp, 400, 1199003) == "invalid input parameter: 'bk_supplier_account'"
+        )
     assert snapshot(db_url) == before
 
 
@@ -625,7 +589,7 @@ def test_good_supplier_account_in_the_path(client):
         ok(client.put(f"/api/v3/proc/{account}/1/{pid}", json={"user": "a"}))
         assert detail(client, pid, account=account)["user"] == "a"
         # and nothing of it is visible in account "0"
-        refused(client.get(proc_url(pid=pid)), 404, 1199019)
+        refused_cleanly(client.get(proc_url(pid=pid)), 404, 1199019)
 
 
 # --- messages and language ------------------------------------------------------------------------
@@ -669,24 +633,24 @@ MESSAGES = {
 def test_messages_match_the_catalogue_in_both_languages(client):
     for code, send in _sample_errors(client).items():
         en, zh = MESSAGES[code]
-        assert refused(send(EN), 400, code) == en
-        assert refused(send(ZH), 400, code) == zh
+        assert refused_cleanly(send(EN), 400, code) == en
+        assert refused_cleanly(send(ZH), 400, code) == zh
 
 
 def test_not_found_message_in_both_languages(client):
     url = proc_url(pid=424242)
-    assert refused(client.put(url, json={}, headers=EN), 404, 1199019).startswith(
+    assert refused_cleanly(client.put(url, json={}, headers=EN), 404, 1199019).startswith(
         "No relevant data found: "
     )
-    assert refused(client.put(url, json={}, headers=ZH), 404, 1199019).startswith(
+    assert refused_cleanly(client.put(url, json={}, headers=ZH), 404, 1199019).startswith(
         "未找到相关数据: "
     )
 
 
 def test_body_too_large_message_in_both_languages(client):
     raw = _padded(REQUIRED, MIB + 1)
-    en = refused(client.post(proc_url(), data=raw, headers=EN), 413, 1199035)
-    zh = refused(client.post(proc_url(), data=raw, headers=ZH), 413, 1199035)
+    en = refused_cleanly(client.post(proc_url(), data=raw, headers=EN), 413, 1199035)
+    zh = refused_cleanly(client.post(proc_url(), data=raw, headers=ZH), 413, 1199035)
     assert en.endswith(f" exceed the limit {MIB}")
     assert zh.endswith(f" 超过限制 {MIB}")
 
@@ -718,7 +682,7 @@ def test_language_selection(client):
     en, zh = MESSAGES[1199016]
     for headers, lang in LANGUAGE_CASES:
         resp = client.put(proc_url(pid=pid), json={"port": "0"}, headers=headers)
-        assert refused(resp, 400, 1199016, "port") == (en if lang == "en" else zh), headers
+        assert refused_cleanly(resp, 400, 1199016, "port") == (en if lang == "en" else zh), headers
 
 
 # --- headers on every response --------------------------------------------------------------------
@@ -785,7 +749,7 @@ def test_unknown_route_is_404_in_the_envelope(client):
     for url, method in itertools.product(UNKNOWN_ROUTES, ("GET", "POST", "PUT")):
         resp = client.open(url, method=method, json={}, headers=EN)
         assert resp.status_code == 404, (method, url)
-        assert refused(resp, 404, 1199019).startswith("No relevant data found: ")
+        assert refused_cleanly(resp, 404, 1199019).startswith("No relevant data found: ")
 
 
 WRONG_METHODS = [

@@ -24,6 +24,7 @@ from .helpers import (
     search,
     snapshot,
 )
+from .kit import FULL_LOOSE, FULL_LOOSE_STORED, ISO_TIME
 
 # Contract §2: the 22 attributes in order, with their Chinese and English names.
 ATTRIBUTE_NAMES = [
@@ -51,34 +52,6 @@ ATTRIBUTE_NAMES = [
     ("bk_start_param_regex", "启动参数匹配规则", "startup parameter regex"),
 ]
 ATTRIBUTE_IDS = [row[0] for row in ATTRIBUTE_NAMES]
-
-# Every writable attribute set, as a client might send it (port and bind_ip as JSON integers).
-FULL = {
-    "bk_process_name": "nginx-full",
-    "description": "web front",
-    "bind_ip": 3,
-    "port": 80,
-    "protocol": "2",
-    "bk_func_id": "f-100",
-    "bk_func_name": "nginx",
-    "work_path": "/data/cc/running",
-    "user": "cc",
-    "proc_num": 4,
-    "priority": "7",
-    "timeout": 30,
-    "start_cmd": "./start.sh",
-    "stop_cmd": "./stop.sh",
-    "restart_cmd": "./restart.sh",
-    "face_stop_cmd": "kill -9",
-    "reload_cmd": "./reload.sh",
-    "pid_file": "/var/run/nginx.pid",
-    "auto_start": True,
-    "auto_time_gap": 60,
-    "bk_start_param_regex": "nginx: master",
-}
-# The same, as stored and shown (§2 normalisation: enum codes as strings, int strings as ints).
-FULL_STORED = {**FULL, "bind_ip": "3", "port": "80", "priority": 7}
-TIME_FORMAT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
 
 
 def get_proc(client, pid, account="0", biz=1) -> dict:
@@ -117,7 +90,7 @@ def add_bindings(db_url: str, pid: int, names: list[str]) -> None:
 
 @pytest.mark.parametrize("headers, lang_index", [(EN, 2), (ZH, 1)])
 def test_detail_rows_in_contract_order_and_language(client, headers, lang_index):
-    pid = ok(client.post(proc_url(biz=5), json=FULL))["bk_process_id"]
+    pid = ok(client.post(proc_url(biz=5), json=FULL_LOOSE))["bk_process_id"]
     rows = ok(client.get(proc_url(biz=5, pid=pid), headers=headers))
 
     assert len(rows) == 22
@@ -126,7 +99,7 @@ def test_detail_rows_in_contract_order_and_language(client, headers, lang_index)
     assert all(set(r) == {"bk_property_id", "bk_property_name", "bk_property_value"} for r in rows)
     values = {r["bk_property_id"]: r["bk_property_value"] for r in rows}
     # enum codes, not their labels ("3", not "first intranet IP"; "2", not "UDP")
-    assert values == {"bk_biz_id": 5, **FULL_STORED}
+    assert values == {"bk_biz_id": 5, **FULL_LOOSE_STORED}
 
 
 def test_detail_of_minimal_process_shows_create_defaults(client):
@@ -325,8 +298,8 @@ def test_process_ids_are_never_reused(client):
 def test_update_moves_last_time_only(client):
     pid = create(client)
     created = get_proc(client, pid)
-    assert TIME_FORMAT.fullmatch(created["create_time"]), created
-    assert TIME_FORMAT.fullmatch(created["last_time"]), created
+    assert ISO_TIME.fullmatch(created["create_time"]), created
+    assert ISO_TIME.fullmatch(created["last_time"]), created
     previous = datetime.fromisoformat(created["last_time"])
     for body in [{}, {}, {"user": "root"}, {"user": "root"}, {}]:
         assert ok(client.put(proc_url(pid=pid), json=body)) == "success"
@@ -338,10 +311,15 @@ def test_update_moves_last_time_only(client):
 
 
 def test_update_is_partial_and_renames(client):
-    pid = ok(client.post(proc_url(), json=FULL))["bk_process_id"]
+    pid = ok(client.post(proc_url(), json=FULL_LOOSE))["bk_process_id"]
     assert ok(client.put(proc_url(pid=pid), json={"bk_process_name": "renamed", "port": 8080}))
     values = detail(client, pid)
-    assert values == {"bk_biz_id": 1, **FULL_STORED, "bk_process_name": "renamed", "port": "8080"}
+    assert values == {
+        "bk_biz_id": 1,
+        **FULL_LOOSE_STORED,
+        "bk_process_name": "renamed",
+        "port": "8080",
+    }
     assert ok(search(client, {"condition": {"bk_process_name": "renamed"}}))["count"] == 1
 
 
@@ -539,7 +517,7 @@ def test_delete_removes_process_and_its_bindings(client, db_url):
 def test_audit_rows_for_create_update_delete(client, db_url):
     acct, biz = "acme", 7
     headers = {"BK_User": "alice", "X-Request-Id": "req-create-1"}
-    resp = client.post(proc_url(acct, biz), json=FULL, headers=headers)
+    resp = client.post(proc_url(acct, biz), json=FULL_LOOSE, headers=headers)
     pid = ok(resp)["bk_process_id"]
     assert resp.headers["X-Request-Id"] == "req-create-1"
 
@@ -565,7 +543,7 @@ def test_audit_rows_for_create_update_delete(client, db_url):
         assert row["bk_biz_id"] == biz
     created, updated, deleted = (r["content"] for r in rows)
 
-    attrs = {"bk_biz_id": biz, **FULL_STORED}
+    attrs = {"bk_biz_id": biz, **FULL_LOOSE_STORED}
     assert created["pre_data"] == {}
     assert {k: created["cur_data"][k] for k in ATTRIBUTE_IDS} == attrs
     assert created["cur_data"]["bk_process_id"] == pid
