@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from proc_service import create_app
 from proc_service.migrate import upgrade
 
-from .kit import Api
+from .kit import Api, create
 
 PG_ADMIN_URL = os.environ.get(
     "PROC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -141,3 +141,22 @@ def backend(db_url) -> str:
 def api(client, db_url):
     """The client wrapper of kit.py: URLs, creators, bodies and readers for this database."""
     return Api(client, db_url)
+
+
+@pytest.fixture
+def seeded(client) -> list[int]:
+    """A few processes that conditions can match."""
+    return [
+        create(
+            client,
+            bk_process_name=f"p{i}",
+            bk_func_name=f"f{i % 2}",
+            bk_func_id=f"id{i}",
+            proc_num=i + 1,
+            auto_start=i % 2 == 0,
+            port=str(80 + i),
+            bind_ip=str(i % 4 + 1),
+            bk_start_param_regex=f"r{i}",
+        )
+        for i in range(4)
+    ]

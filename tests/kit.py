@@ -97,6 +97,22 @@ MODULE_FULL = {
     "default": 2,
 }
 
+# The seed API document's own request examples (proc_config_api.txt).
+SEED_CREATE = {
+    "bk_process_name": "nginx",
+    "port": 80,
+    "bind_ip": "1",
+    "protocol": "1",
+    "bk_func_name": "nginx",
+    "work_path": "/data/cc/running",
+    "user": "cc",
+}
+SEED_SEARCH = {
+    "page": {"start": 0, "limit": 10, "sort": "bk_process_name"},
+    "fields": ["bk_process_id", "bk_process_name"],
+    "condition": {"bk_biz_id": "12233", "bk_process_name": "nginx"},
+}
+
 # --- URLs -----------------------------------------------------------------------------------
 
 BASE = "/api/v3/proc"

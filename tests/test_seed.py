@@ -1,21 +1,8 @@
 """The seed document's own request examples, sent verbatim (proc_config_api.txt)."""
 
-from .helpers import ok
-
-CREATE = {
-    "bk_process_name": "nginx",
-    "port": 80,
-    "bind_ip": "1",
-    "protocol": "1",
-    "bk_func_name": "nginx",
-    "work_path": "/data/cc/running",
-    "user": "cc",
-}
-SEARCH = {
-    "page": {"start": 0, "limit": 10, "sort": "bk_process_name"},
-    "fields": ["bk_process_id", "bk_process_name"],
-    "condition": {"bk_biz_id": "12233", "bk_process_name": "nginx"},
-}
+from .kit import SEED_CREATE as CREATE
+from .kit import SEED_SEARCH as SEARCH
+from .kit import ok
 
 
 def test_seed_create_then_search(client):
