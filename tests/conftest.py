@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from proc_service import create_app
 from proc_service.migrate import upgrade
 
-from .kit import Api, create
+from .kit import Api, create, gunicorn
 
 PG_ADMIN_URL = os.environ.get(
     "PROC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -135,6 +135,13 @@ def client(app):
 @pytest.fixture
 def backend(db_url) -> str:
     return make_url(db_url).get_backend_name()
+
+
+@pytest.fixture
+def server(db_url):
+    """A real gunicorn (two workers) serving ``db_url``: its base URL."""
+    with gunicorn(db_url) as base:
+        yield base
 
 
 @pytest.fixture

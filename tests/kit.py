@@ -18,14 +18,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
 import pytest
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
+
+from proc_service.models import ProcessBinding
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -241,6 +244,13 @@ def detail(client, pid, account="0", biz=1) -> dict:
     return {row["bk_property_id"]: row["bk_property_value"] for row in rows}
 
 
+def search_one(client, pid, account="0", biz=1) -> dict:
+    """One process as search_process shows it (all 22 attributes and the system fields)."""
+    found = ok(search(client, {"condition": {"bk_process_id": pid}}, account, biz))
+    assert found["count"] == 1 and len(found["info"]) == 1, found
+    return found["info"][0]
+
+
 def search_audit(client, body=None, account=None, headers=None):
     return client.post(
         AUDIT_URL, json={} if body is None else body, headers=headers_for(account, headers)
@@ -302,6 +312,19 @@ def binding_rows(db_url: str) -> list[tuple[int, str]]:
     with _connect(db_url) as conn:
         rows = conn.execute(text("SELECT bk_process_id, bk_module_name FROM process_bindings"))
         return sorted((r[0], r[1]) for r in rows.all())
+
+
+def insert_bindings(db_url: str, pairs) -> None:
+    """(bk_process_id, bk_module_name) rows written straight into process_bindings, for tests
+    of what reads them without going through the bind endpoint."""
+    now = datetime.now(UTC)
+    rows = [{"bk_process_id": p, "bk_module_name": m, "create_time": now} for p, m in pairs]
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(ProcessBinding), rows)
+    finally:
+        engine.dispose()
 
 
 def set_names_in_db(db_url: str) -> list[str]:
@@ -469,6 +492,9 @@ class Api:
         self.client = client
         self.db_url = db_url
 
+    def __getattr__(self, name):  # api.get / post / put / delete / open: the client's own
+        return getattr(self.client, name)
+
     # creators
     def create(self, account="0", biz=1, **attrs) -> int:
         return create(self.client, account, biz, **attrs)
@@ -482,6 +508,9 @@ class Api:
     # requests
     def search(self, body=None, account="0", biz=1, headers=None):
         return search(self.client, body, account, biz, headers)
+
+    def search_one(self, pid, account="0", biz=1) -> dict:
+        return search_one(self.client, pid, account, biz)
 
     def detail(self, pid, account="0", biz=1) -> dict:
         return detail(self.client, pid, account, biz)
@@ -517,3 +546,6 @@ class Api:
 
     def binding_rows(self) -> list[tuple[int, str]]:
         return binding_rows(self.db_url)
+
+    def insert_bindings(self, pairs) -> None:
+        insert_bindings(self.db_url, pairs)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import create_engine
 
 from .helpers import EN, ZH, create, err, ok, proc_url
-from .kit import AUDIT_URL, ISO_TIME, new_module, new_set, refused, search_audit
-from .support.audit import found, labels, matching, process, rows
+from .kit import AUDIT_URL, ISO_TIME, new_module, new_set, refused, search_audit, search_one
+from .support.audit import found, labels, matching, rows
 
 # --- the rows --------------------------------------------------------------------------------
 
@@ -18,13 +18,13 @@ def test_rows_of_create_update_delete_carry_the_process_before_and_after(client)
     body = {"bk_process_name": "web", "bk_func_name": "w", "port": 80}
     resp = client.post(proc_url("0", 5), json=body, headers=headers)
     pid = ok(resp)["bk_process_id"]
-    created = process(client, pid, biz=5)
+    created = search_one(client, pid, biz=5)
 
     body = {"user": "root", "port": "8080"}
     resp = client.put(proc_url("0", 5, pid), json=body, headers={"BK-User": "bob"})
     ok(resp)
     update_request = resp.headers["X-Request-Id"]
-    updated = process(client, pid, biz=5)
+    updated = search_one(client, pid, biz=5)
     assert updated["last_time"] != created["last_time"]
 
     resp = client.delete(proc_url("0", 5, pid))
@@ -65,7 +65,7 @@ def test_rows_of_create_update_delete_carry_the_process_before_and_after(client)
 
 def test_batch_update_writes_one_row_per_process(client):
     pids = [create(client, bk_process_name=f"p{i}") for i in range(4)]
-    before = {pid: process(client, pid) for pid in pids}
+    before = {pid: search_one(client, pid) for pid in pids}
     resp = client.put(
         proc_url(), json={"bk_process_id": f"{pids[2]},{pids[0]},{pids[1]}", "user": "svc"},
         headers={"BK_User": "carol"},
@@ -81,7 +81,7 @@ def test_batch_update_writes_one_row_per_process(client):
             "carol",
         )
         assert row["request_id"] == resp.headers["X-Request-Id"]
-        assert row["content"] == {"pre_data": before[pid], "cur_data": process(client, pid)}
+        assert row["content"] == {"pre_data": before[pid], "cur_data": search_one(client, pid)}
     assert found(client)["count"] == 7
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from proc_service import create_app
 
 from .helpers import EN, ZH, audit_rows, create, err, ok, proc_url, search, snapshot
-from .kit import FULL_LOOSE, FULL_LOOSE_STORED
-from .support.writes import ATTRIBUTE_IDS, add_bindings, count_bindings
+from .kit import FULL_LOOSE, FULL_LOOSE_STORED, binding_rows, insert_bindings
+from .support.writes import ATTRIBUTE_IDS
 
 # --- delete_process --------------------------------------------------------------------------
 
@@ -14,11 +14,11 @@ from .support.writes import ATTRIBUTE_IDS, add_bindings, count_bindings
 def test_delete_removes_process_and_its_bindings(client, db_url):
     pid = create(client, bk_process_name="a")
     other = create(client, bk_process_name="b")
-    add_bindings(db_url, pid, ["web", "db", "cache"])
-    add_bindings(db_url, other, ["web"])
+    insert_bindings(db_url, [(pid, name) for name in ["web", "db", "cache"]])
+    insert_bindings(db_url, [(other, name) for name in ["web"]])
     assert ok(client.delete(proc_url(pid=pid))) == "success"
-    assert count_bindings(db_url, pid) == 0
-    assert count_bindings(db_url, other) == 1
+    assert sum(p == pid for p, _ in binding_rows(db_url)) == 0
+    assert sum(p == other for p, _ in binding_rows(db_url)) == 1
     assert ok(search(client, {}))["info"][0]["bk_process_id"] == other
     assert ok(search(client, {}))["count"] == 1
     before = snapshot(db_url)
@@ -41,7 +41,7 @@ def test_audit_rows_for_create_update_delete(client, db_url):
     update_request = resp.headers["X-Request-Id"]
     assert update_request
 
-    add_bindings(db_url, pid, ["web", "cache", "db"])
+    insert_bindings(db_url, [(pid, name) for name in ["web", "cache", "db"]])
     resp = client.delete(proc_url(acct, biz, pid))
     ok(resp)
     delete_request = resp.headers["X-Request-Id"]

@@ -8,8 +8,7 @@ from datetime import datetime
 import pytest
 
 from .helpers import EN, audit_rows, create, detail, err, ok, proc_url, search, snapshot
-from .kit import FULL_LOOSE, FULL_LOOSE_STORED, ISO_TIME
-from .support.writes import get_proc
+from .kit import FULL_LOOSE, FULL_LOOSE_STORED, ISO_TIME, search_one
 
 # --- ids, times, update ----------------------------------------------------------------------
 
@@ -24,13 +23,13 @@ def test_process_ids_are_never_reused(client):
 
 def test_update_moves_last_time_only(client):
     pid = create(client)
-    created = get_proc(client, pid)
+    created = search_one(client, pid)
     assert ISO_TIME.fullmatch(created["create_time"]), created
     assert ISO_TIME.fullmatch(created["last_time"]), created
     previous = datetime.fromisoformat(created["last_time"])
     for body in [{}, {}, {"user": "root"}, {"user": "root"}, {}]:
         assert ok(client.put(proc_url(pid=pid), json=body)) == "success"
-        now = get_proc(client, pid)
+        now = search_one(client, pid)
         assert now["create_time"] == created["create_time"]
         current = datetime.fromisoformat(now["last_time"])
         assert current > previous, (body, now["last_time"])

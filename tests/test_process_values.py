@@ -9,7 +9,7 @@ import itertools
 import pytest
 
 from .helpers import EN, SYSTEM_FIELDS, create, detail, ok, proc_url, search, snapshot
-from .kit import FULL, REQUIRED, refused_cleanly
+from .kit import FULL, REQUIRED, refused_cleanly, search_one
 from .support.validation import (
     DEFAULTS,
     ENUMS,
@@ -19,7 +19,6 @@ from .support.validation import (
     OPTIONAL_STRINGS,
     ORDER,
     SINGLECHAR,
-    one,
     write_ok,
     write_rejected,
 )
@@ -34,7 +33,7 @@ def test_create_fills_every_absent_attribute(client):
     expected = {"bk_biz_id": 7, **REQUIRED, **DEFAULTS}
     assert {row["bk_property_id"]: row["bk_property_value"] for row in rows} == expected
 
-    process = one(client, pid, biz=7)
+    process = search_one(client, pid, biz=7)
     assert set(process) == set(ORDER) | set(SYSTEM_FIELDS)
     assert {k: process[k] for k in ORDER} == expected
     assert process["bk_process_id"] == pid and process["bk_supplier_account"] == "0"
@@ -49,7 +48,7 @@ def test_create_with_null_optional_attributes_stores_the_defaults(client):
 def test_create_stores_every_attribute_as_sent(client):
     pid = ok(client.post(proc_url(), json=FULL))["bk_process_id"]
     assert detail(client, pid) == {"bk_biz_id": 1, **FULL}
-    assert {k: v for k, v in one(client, pid).items() if k in FULL} == FULL
+    assert {k: v for k, v in search_one(client, pid).items() if k in FULL} == FULL
 
 
 # --- every code, with its field named -------------------------------------------------------------
@@ -146,7 +145,7 @@ def test_int_accepts_bounds_and_digit_strings(client, name):
         for sent, stored in [(1, 1), (10000, 10000), ("5", 5), ("10000", 10000)]:
             pid = write_ok(client, op, {name: sent}, pid)
             assert detail(client, pid)[name] == stored, (op, sent)
-            assert one(client, pid)[name] == stored, (op, sent)
+            assert search_one(client, pid)[name] == stored, (op, sent)
 
 
 @pytest.mark.parametrize("op", ["create", "update"])
@@ -211,7 +210,7 @@ def test_string_limit_counts_characters(client, db_url, name, limit):
         longest = char * limit
         pid = write_ok(client, op, {name: longest})
         assert detail(client, pid)[name] == longest, (op, char)
-        assert one(client, pid)[name] == longest, (op, char)
+        assert search_one(client, pid)[name] == longest, (op, char)
         ok(client.delete(proc_url(pid=pid)))  # frees the value for the next round
         write_rejected(client, db_url, op, {name: char * (limit + 1)}, 400, 1199015, name)
 
@@ -241,7 +240,7 @@ def test_integer_port_is_stored_as_a_string(client):
     for op in OPS:
         pid = write_ok(client, op, {"port": 80})
         assert detail(client, pid)["port"] == "80", op
-        assert one(client, pid)["port"] == "80", op
+        assert search_one(client, pid)["port"] == "80", op
         # and found by either form
         for form in (80, "80"):
             found = ok(search(client, {"condition": {"port": form, "bk_process_id": pid}}))
@@ -263,7 +262,7 @@ def test_enum_code_as_string_or_integer(client, name):
         for sent in (code, int(code)):
             pid = write_ok(client, op, {name: sent})
             assert detail(client, pid)[name] == code, (op, sent)
-            assert one(client, pid)[name] == code, (op, sent)
+            assert search_one(client, pid)[name] == code, (op, sent)
             # the stored string is found by a search for either form
             for form in (code, int(code)):
                 found = ok(search(client, {"condition": {name: form, "bk_process_id": pid}}))
@@ -282,7 +281,7 @@ def test_null_clears_every_optional_attribute(client, db_url):
     assert {k: after[k] for k in cleared} == cleared
     assert {k: after[k] for k in ("bk_process_name", "bk_func_name")} == REQUIRED
     for name in OPTIONAL_STRINGS:
-        assert one(client, pid)[name] == ""
+        assert search_one(client, pid)[name] == ""
 
 
 PARTIAL_CHANGES = [
@@ -294,19 +293,19 @@ PARTIAL_CHANGES = [
 def test_update_is_partial(client):
     pid = ok(client.post(proc_url(), json=FULL))["bk_process_id"]
     for change in PARTIAL_CHANGES:
-        before = one(client, pid)
+        before = search_one(client, pid)
         ok(client.put(proc_url(pid=pid), json=change))
-        after = one(client, pid)
+        after = search_one(client, pid)
         assert after["last_time"] > before["last_time"], change
         assert after == {**before, **change, "last_time": after["last_time"]}, change
 
 
 def test_empty_update_only_moves_last_time(client):
     pid = ok(client.post(proc_url(), json=FULL))["bk_process_id"]
-    before = one(client, pid)
+    before = search_one(client, pid)
     for _ in range(2):
         assert ok(client.put(proc_url(pid=pid), json={})) == "success"
-        after = one(client, pid)
+        after = search_one(client, pid)
         assert after["last_time"] > before["last_time"]
         assert {**after, "last_time": None} == {**before, "last_time": None}
         assert after["create_time"] == before["create_time"]

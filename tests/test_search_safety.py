@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from sqlalchemy import create_engine, event, insert
-
-from proc_service.models import ProcessBinding
+from sqlalchemy import event
 
 from .helpers import EN, create, err, ok, search, snapshot
-from .kit import refused
+from .kit import insert_bindings, refused
 from .support.search import bulk, check_table, found
 
 # --- whitelisting: nothing a client sends becomes SQL ----------------------------------------
@@ -103,18 +99,6 @@ def test_other_accounts_and_businesses_are_never_returned(client):
 # --- bk_module_name --------------------------------------------------------------------------
 
 
-def bind(db_url: str, *pairs: tuple[int, str]) -> None:
-    """Bindings written straight into process_bindings (the bind endpoint is not there yet)."""
-    engine = create_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            now = datetime.now(UTC)
-            rows = [{"bk_process_id": p, "bk_module_name": m, "create_time": now} for p, m in pairs]
-            conn.execute(insert(ProcessBinding), rows)
-    finally:
-        engine.dispose()
-
-
 MODULE_NAME = [
     ({"bk_module_name": "web"}, {"p1", "p2"}),
     ({"bk_module_name": "Web"}, {"p3"}),  # names are compared exactly
@@ -134,14 +118,16 @@ MODULE_NAME = [
 def test_module_name_condition(client, db_url):
     ids = {name: create(client, bk_process_name=name) for name in ["p1", "p2", "p3", "p4"]}
     elsewhere = create(client, biz=2, bk_process_name="p1")
-    bind(
+    insert_bindings(
         db_url,
-        (ids["p1"], "web"),
-        (ids["p2"], "web"),
-        (ids["p2"], "db"),
-        (ids["p3"], "Web"),
-        (elsewhere, "web"),
-        (elsewhere, "cache"),
+        [
+            (ids["p1"], "web"),
+            (ids["p2"], "web"),
+            (ids["p2"], "db"),
+            (ids["p3"], "Web"),
+            (elsewhere, "web"),
+            (elsewhere, "cache"),
+        ],
     )
     check_table(client, MODULE_NAME)
 
@@ -158,7 +144,7 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "S
 def test_a_search_is_two_statements(app, client, db_url):
     ids = bulk(client, 50, proc_num=1, port=80)
     create(client, bk_process_name="unbound", proc_num=2)
-    bind(db_url, *[(pid, "web") for pid in ids])
+    insert_bindings(db_url, [(pid, "web") for pid in ids])
     found(client, {})  # the pool's first connection may run the dialect's own queries
 
     statements: list[str] = []

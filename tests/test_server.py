@@ -11,19 +11,13 @@ import subprocess
 import pytest
 import requests
 
-from .kit import ROOT, SEED_CREATE, SEED_SEARCH, audit_rows, gunicorn, set_names_in_db
+from .kit import ROOT, SEED_CREATE, SEED_SEARCH, audit_rows, set_names_in_db
 
 
 @pytest.fixture
 def db_url(empty_url):
     """gunicorn gets an empty database: it has to migrate it before serving."""
     return empty_url
-
-
-@pytest.fixture
-def server(db_url):
-    with gunicorn(db_url) as base:
-        yield base
 
 
 @pytest.mark.slow

@@ -11,6 +11,8 @@ from .kit import (
     ACCOUNT_HEADER,
     MODULE_FULL,
     SET_FULL,
+    binding_rows,
+    binding_url,
     module_search_url,
     module_url,
     new_module,
@@ -211,19 +213,6 @@ def test_delete_set_racing_create_module_leaves_no_module_behind(app, client, db
 # --- process bindings survive module deletes and renames ----------------------------------------
 
 
-def bindings_of(client, biz, pid) -> list[dict]:
-    return ok(client.get(f"/api/v3/proc/module/0/{biz}/{pid}"))
-
-
-def count_bindings(db_url) -> int:
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM process_bindings")).scalar()
-    finally:
-        engine.dispose()
-
-
 def test_module_deletes_and_renames_never_touch_bindings(client, db_url):
     biz = 3
     a = new_set(client, biz=biz, bk_set_name="a")["bk_set_id"]
@@ -234,28 +223,28 @@ def test_module_deletes_and_renames_never_touch_bindings(client, db_url):
     body = {"bk_process_name": "nginx", "bk_func_name": "nginx"}
     pid = ok(client.post(f"/api/v3/proc/0/{biz}", json=body))["bk_process_id"]
     ok(client.put(f"/api/v3/proc/module/0/{biz}/{pid}/web"))
-    assert bindings_of(client, biz, pid) == [
+    assert ok(client.get(binding_url(pid, biz=biz))) == [
         {"bk_module_name": "web", "set_num": 2, "is_bind": 1},
         {"bk_module_name": "db", "set_num": 1, "is_bind": 0},
     ]
 
     ok(client.delete(module_url(biz, a, web_a)))
-    assert bindings_of(client, biz, pid) == [
+    assert ok(client.get(binding_url(pid, biz=biz))) == [
         {"bk_module_name": "web", "set_num": 1, "is_bind": 1},
         {"bk_module_name": "db", "set_num": 1, "is_bind": 0},
     ]
     # deleting the set that holds the last "web" module keeps the binding, with set_num 0
     ok(client.delete(set_url(biz, b)))
-    assert bindings_of(client, biz, pid) == [
+    assert ok(client.get(binding_url(pid, biz=biz))) == [
         {"bk_module_name": "db", "set_num": 1, "is_bind": 0},
         {"bk_module_name": "web", "set_num": 0, "is_bind": 1},
     ]
-    assert count_bindings(db_url) == 1
+    assert len(binding_rows(db_url)) == 1
 
     # renaming a bound module: the binding stays with the old name
     ok(client.put(f"/api/v3/proc/module/0/{biz}/{pid}/db"))
     ok(client.put(module_url(biz, a, db_a), json={"bk_module_name": "database"}))
-    listed = bindings_of(client, biz, pid)
+    listed = ok(client.get(binding_url(pid, biz=biz)))
     assert listed[0] == {"bk_module_name": "database", "set_num": 1, "is_bind": 0}
     # orphaned bindings come after the others; their order among themselves is not specified
     orphans = sorted(listed[1:], key=lambda e: e["bk_module_name"])
@@ -263,10 +252,12 @@ def test_module_deletes_and_renames_never_touch_bindings(client, db_url):
         {"bk_module_name": "db", "set_num": 0, "is_bind": 1},
         {"bk_module_name": "web", "set_num": 0, "is_bind": 1},
     ]
-    assert count_bindings(db_url) == 2
+    assert len(binding_rows(db_url)) == 2
     # a new module with the old name picks the binding up again
     new_module(client, a, biz=biz, bk_module_name="web")
-    assert {"bk_module_name": "web", "set_num": 1, "is_bind": 1} in bindings_of(client, biz, pid)
+    assert {"bk_module_name": "web", "set_num": 1, "is_bind": 1} in ok(
+        client.get(binding_url(pid, biz=biz))
+    )
 
 
 def test_only_normal_modules_are_listed_for_binding(client):
@@ -276,6 +267,8 @@ def test_only_normal_modules_are_listed_for_binding(client):
     new_module(client, sid, biz=1, bk_module_name="web")
     body = {"bk_process_name": "nginx", "bk_func_name": "nginx"}
     pid = ok(client.post("/api/v3/proc/0/1", json=body))["bk_process_id"]
-    assert bindings_of(client, 1, pid) == [{"bk_module_name": "web", "set_num": 1, "is_bind": 0}]
+    assert ok(client.get(binding_url(pid, biz=1))) == [
+        {"bk_module_name": "web", "set_num": 1, "is_bind": 0}
+    ]
     resp = client.put(f"/api/v3/proc/module/0/1/{pid}/idle", headers=EN)
     err(resp, 404, 1199019, "idle")

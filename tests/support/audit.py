@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..helpers import create, ok, proc_url, search
+from ..helpers import create, ok, proc_url
 from ..kit import new_module, new_set, search_audit
 
 ROW_KEYS = {
@@ -54,13 +54,6 @@ def as_user(user: str | None, label: str) -> dict:
     if user is not None:
         headers["BK_User"] = user
     return headers
-
-
-def process(client, pid: int, account="0", biz=1) -> dict:
-    """The process as search_process shows it."""
-    info = ok(search(client, {"condition": {"bk_process_id": pid}}, account, biz))["info"]
-    assert len(info) == 1, info
-    return info[0]
 
 
 def history(client) -> dict:

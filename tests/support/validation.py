@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from ..helpers import CONTRACT_ATTRIBUTES, EN, create, ok, proc_url, search, snapshot
+from ..helpers import CONTRACT_ATTRIBUTES, EN, create, ok, proc_url, snapshot
 from ..kit import REQUIRED, fresh, refused_cleanly
 
 ORDER = CONTRACT_ATTRIBUTES  # the 22 attributes in contract §2 order
@@ -35,13 +35,6 @@ DEFAULTS = {
 
 MIB = 1024 * 1024
 OPS = ("create", "update")
-
-
-def one(client, pid, biz=1) -> dict:
-    """The process as search_process returns it (all attributes and system fields)."""
-    found = ok(search(client, {"condition": {"bk_process_id": pid}}, biz=biz))
-    assert found["count"] == 1, found
-    return found["info"][0]
 
 
 def write(client, db_url, op: str, body: object, *, headers=None, complete=True):

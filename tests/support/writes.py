@@ -4,14 +4,6 @@ share.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlalchemy import create_engine, func, insert, select
-
-from proc_service.models import ProcessBinding
-
-from ..helpers import ok, search
-
 # Contract §2: the 22 attributes in order, with their Chinese and English names.
 ATTRIBUTE_NAMES = [
     ("bk_biz_id", "业务ID", "business id"),
@@ -38,34 +30,3 @@ ATTRIBUTE_NAMES = [
     ("bk_start_param_regex", "启动参数匹配规则", "startup parameter regex"),
 ]
 ATTRIBUTE_IDS = [row[0] for row in ATTRIBUTE_NAMES]
-
-
-def get_proc(client, pid, account="0", biz=1) -> dict:
-    """One process as search_process shows it (all 22 attributes and the system fields)."""
-    found = ok(search(client, {"condition": {"bk_process_id": pid}}, account, biz))
-    assert found["count"] == 1, found
-    return found["info"][0]
-
-
-def count_bindings(db_url: str, pid: int) -> int:
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            stmt = select(func.count()).where(ProcessBinding.bk_process_id == pid)
-            return conn.scalar(stmt.select_from(ProcessBinding))
-    finally:
-        engine.dispose()
-
-
-def add_bindings(db_url: str, pid: int, names: list[str]) -> None:
-    """Binding rows written directly: the bind endpoint is not part of this test file."""
-    engine = create_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            now = datetime.now(UTC)
-            conn.execute(
-                insert(ProcessBinding),
-                [{"bk_process_id": pid, "bk_module_name": n, "create_time": now} for n in names],
-            )
-    finally:
-        engine.dispose()
