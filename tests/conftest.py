@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from proc_service import create_app
 from proc_service.migrate import upgrade
 
+from .kit import Api, create, gunicorn
+
 # Fixtures for page tests: headless Chromium and a live server (tests/browser.py).
 pytest_plugins = ["tests.browser"]
 
@@ -136,3 +138,35 @@ def client(app):
 @pytest.fixture
 def backend(db_url) -> str:
     return make_url(db_url).get_backend_name()
+
+
+@pytest.fixture
+def server(db_url):
+    """A real gunicorn (two workers) serving ``db_url``: its base URL."""
+    with gunicorn(db_url) as base:
+        yield base
+
+
+@pytest.fixture
+def api(client, db_url):
+    """The client wrapper of kit.py: URLs, creators, bodies and readers for this database."""
+    return Api(client, db_url)
+
+
+@pytest.fixture
+def seeded(client) -> list[int]:
+    """A few processes that conditions can match."""
+    return [
+        create(
+            client,
+            bk_process_name=f"p{i}",
+            bk_func_name=f"f{i % 2}",
+            bk_func_id=f"id{i}",
+            proc_num=i + 1,
+            auto_start=i % 2 == 0,
+            port=str(80 + i),
+            bind_ip=str(i % 4 + 1),
+            bk_start_param_regex=f"r{i}",
+        )
+        for i in range(4)
+    ]

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -20,9 +16,8 @@ from proc_service import create_app
 from proc_service.auth import TokensFileError
 
 from .helpers import EN, audit_rows, err, ok, proc_url, snapshot
+from .kit import gunicorn_env, run_gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 DEPLOY, READER, ADMIN = "deploy-s3cret", "reader-s3cret", "admin-s3cret"
 
 
@@ -262,24 +257,13 @@ def test_a_missing_tokens_file_stops_start_up(tmp_path):
 def test_gunicorn_refuses_to_serve_with_a_malformed_tokens_file(tmp_path):
     scratch = tmp_path / "tmp"  # where gunicorn.conf.py makes its metrics directory
     scratch.mkdir()
-    env = {
-        **os.environ,
-        "TMPDIR": str(scratch),
-        "PROC_API_TOKENS_FILE": _tokens_file(tmp_path, [{**GOOD, "write": "yes"}]),
-        "PROC_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
-        "PROC_BIND": "127.0.0.1:0",
-    }
-    env.pop("GUNICORN_CMD_ARGS", None)
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    run = subprocess.run(
-        [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    env = gunicorn_env(
+        TMPDIR=str(scratch),
+        PROC_API_TOKENS_FILE=_tokens_file(tmp_path, [{**GOOD, "write": "yes"}]),
+        PROC_DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        PROC_BIND="127.0.0.1:0",
     )
+    run = run_gunicorn(env)
     assert run.returncode != 0
     assert "not starting" in run.stderr and "'write' must be true or false" in run.stderr
     assert list(scratch.iterdir()) == []  # nothing left behind

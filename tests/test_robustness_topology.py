@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .helpers import EN, create, ok, snapshot
-from .test_robustness import (
+from .fuzz import (
     BIG_INTS,
     ODD_TEXT,
     OPERATORS,
@@ -24,6 +23,7 @@ from .test_robustness import (
     json_value,
     scalar,
 )
+from .helpers import EN, create, ok, snapshot
 
 SET_KEYS = ["bk_set_name", "bk_set_desc", "bk_set_env", "bk_service_status", "bk_capacity",
             "description", "default", "bk_parent_id", "bk_biz_id", "bk_supplier_account",

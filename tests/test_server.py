@@ -5,70 +5,19 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
-from .helpers import audit_rows
-from .test_seed import CREATE as SEED_CREATE
-from .test_seed import SEARCH as SEED_SEARCH
-
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).parent / "gunicorn"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from .kit import ROOT, SEED_CREATE, SEED_SEARCH, audit_rows, set_names_in_db
 
 
 @pytest.fixture
 def db_url(empty_url):
     """gunicorn gets an empty database: it has to migrate it before serving."""
     return empty_url
-
-
-@pytest.fixture
-def server(db_url):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PROC_DATABASE_URL": db_url,
-        "PROC_BIND": f"127.0.0.1:{port}",
-        "PROC_WORKERS": "2",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    env.pop("GUNICORN_CMD_ARGS", None)
-    proc = subprocess.Popen(
-        [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:  # not listening yet, or a worker still booting
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"gunicorn did not become ready: {proc.stderr.read().decode()[-2000:]}")
-        time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
 
 
 @pytest.mark.slow
@@ -194,15 +143,6 @@ def test_a_module_name_too_long_for_the_contract_gets_the_envelope(server):
     assert resp.json()["bk_error_code"] == 1199003
 
 
-def _sets(db_url: str) -> list[str]:
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(text("SELECT bk_set_name FROM sets")).scalars())
-    finally:
-        engine.dispose()
-
-
 @pytest.mark.slow
 def test_a_chunked_body_over_the_limit_is_413_not_cut_short(server, db_url):
     """gunicorn ends a chunked body where the app stops reading: a body over 1 MiB must be
@@ -217,7 +157,7 @@ def test_a_chunked_body_over_the_limit_is_413_not_cut_short(server, db_url):
     assert resp.request.headers.get("Transfer-Encoding") == "chunked"
     assert resp.status_code == 413
     assert resp.json()["bk_error_code"] == 1199035
-    assert _sets(db_url) == []
+    assert set_names_in_db(db_url) == []
     # Under the limit, a chunked body is read whole.
     small = requests.post(f"{server}/api/v3/set/7", data=iter([b'{"bk_set_name": "s"}']), timeout=5)
     assert small.json()["data"]["bk_set_name"] == "s"
@@ -240,4 +180,4 @@ def test_a_body_shorter_than_its_content_length_is_refused(server, db_url):
     head, _, payload = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400")
     assert json.loads(payload)["bk_error_code"] == 1199000
-    assert _sets(db_url) == []
+    assert set_names_in_db(db_url) == []
