@@ -8,7 +8,7 @@ import time
 from flask import Flask, g, request
 from flask_smorest import Api
 
-from . import auth, config, context, db, envelope, errors, logs, metrics
+from . import auth, config, context, db, docs, envelope, errors, logs, metrics
 from .migrate import head_revisions
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        OPENAPI_SWAGGER_UI_URL=docs.ASSETS_URL,  # served locally: /docs works offline
         # §7b: a bearer token when PROC_API_TOKENS_FILE is set, none otherwise ({}).
         API_SPEC_OPTIONS={
             "components": {
@@ -64,6 +64,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (process.blp, binding.blp, topology.set_blp, topology.module_blp, audit.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(meta.bp)
+    app.register_blueprint(docs.bp)
     errors.register(app)  # after Api(), so that these handlers replace flask-smorest's
     auth.init_app(app)  # a malformed tokens file stops here: never serve unprotected
     _request_hooks(app)

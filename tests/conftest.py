@@ -21,6 +21,8 @@ from proc_service.migrate import upgrade
 PG_ADMIN_URL = os.environ.get(
     "PROC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+# The `browser` fixture (headless Chromium) for page tests.
+pytest_plugins = ["tests.browser"]
 TABLES = ("process_bindings", "audit_log", "processes", "modules", "sets")
 
 
