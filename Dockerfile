@@ -13,7 +13,7 @@ FROM ${BASE_IMAGE} AS base
 RUN if ! command -v python3 >/dev/null 2>&1; then \
         apt-get update -qq \
         && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 \
-        && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb; \
+        && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb; \
     fi
 
 FROM base AS build

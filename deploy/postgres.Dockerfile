@@ -7,7 +7,7 @@ RUN mkdir -p /etc/postgresql-common \
     && apt-get update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         -o Dpkg::Options::=--force-confold postgresql \
-    && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb \
     && ln -s /usr/lib/postgresql/*/bin /usr/lib/postgresql/bin \
     && install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/data
 COPY --chmod=0755 postgres-entrypoint.sh /usr/local/bin/postgres-entrypoint.sh
