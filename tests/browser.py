@@ -1,26 +1,25 @@
-"""A real headless browser for page tests: Debian's chromium, driven by Playwright for Python.
+"""A real browser for page tests: Debian's headless Chromium driven by Playwright (never
+``playwright install``), and a live server on a free loopback port.
 
-    from .browser import open_page  # the `browser` fixture comes via conftest's pytest_plugins
-
-    def test_page(browser, base_url):
-        with open_page(browser, f"{base_url}/docs", wait_for="h1") as (page, origins):
-            ...
-        assert origins == {base_url}
-
-Playwright's own browser download is never used (`playwright install` is not needed): the
-system's /usr/bin/chromium (`apt-get install chromium`) is launched instead. Without it, the
-tests skip saying why, except under CI=true, where that is a failure.
+A pytest plugin (tests/conftest.py lists it in ``pytest_plugins``): any test may ask for
+``browser``, ``live_server`` and ``page``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from contextlib import contextmanager
+import shutil
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from werkzeug.serving import make_server
 
+from proc_service import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("PROC_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -31,15 +30,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Screenshots of the pages, kept as test artifacts (gitignored).
+ARTIFACTS = Path(os.environ.get("PROC_TEST_ARTIFACTS", ROOT / "artifacts"))
 
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists():
-        reason = f"no chromium at {CHROMIUM} (apt-get install chromium)"
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("CI") == "true":
-            pytest.fail(f"CI requires a browser: {reason}")
-        pytest.skip(f"skipping browser tests: {reason}")
+            pytest.fail(f"CI requires the browser tests: {reason}")
+        pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -48,26 +49,97 @@ def browser():
         browser.close()
 
 
-@contextmanager
-def open_page(browser, url: str, wait_for: str | None = None):
-    """A new page in its own context (no shared cache or cookies) at ``url``, once ``wait_for``
-    (a CSS selector) is visible. Yields the page and the set of origins ("http://host:port")
-    the browser sent any request to (data: and blob: URLs never leave the browser and are not
-    counted); the set keeps growing while the page lives."""
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        origins: set[str] = set()
+class LiveServer:
+    """create_app served by werkzeug on 127.0.0.1 in a thread of the test process."""
 
-        def record(request):
-            parts = urlsplit(request.url)
-            if parts.scheme not in ("data", "blob"):
-                origins.add(f"{parts.scheme}://{parts.netloc}")
+    def __init__(self, overrides: dict):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        self.app = create_app({"LOG_LEVEL": "WARNING", **overrides})
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
 
-        page.on("request", record)
-        page.goto(url)
-        if wait_for:
-            page.wait_for_selector(wait_for, timeout=15000)
-        yield page, origins
-    finally:
-        context.close()
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def live_server(fresh_db):
+    """live_server(**config) -> a LiveServer on a fresh migrated SQLite database."""
+    started: list[LiveServer] = []
+
+    def start(**overrides) -> LiveServer:
+        server = LiveServer({"DATABASE_URL": fresh_db("sqlite"), **overrides})
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+class Page:
+    """A browser tab (1280x800 unless told) that records every request it makes; requests to
+    any host but the server's are aborted and listed in ``foreign``."""
+
+    def __init__(self, browser, base: str, viewport=(1280, 800), locale="en-US"):
+        self.base = base
+        self.context = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]}, locale=locale
+        )
+        self.requests: list[str] = []
+        self.foreign: list[str] = []
+        own = urlsplit(base).netloc
+        self.context.route("**/*", self._route(own))
+        self.tab = self.context.new_page()
+        self.tab.set_default_timeout(10_000)
+        self.errors: list[str] = []
+        self.tab.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        # a blocked load or inline style (the pages' Content-Security-Policy) is an error too
+        self.tab.on(
+            "console",
+            lambda msg: (
+                self.errors.append(msg.text)
+                if msg.type == "error" and "Content Security Policy" in msg.text
+                else None
+            ),
+        )
+
+    def _route(self, own: str):
+        def handle(route):
+            url = route.request.url
+            self.requests.append(url)
+            if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).netloc == own:
+                route.continue_()
+            else:
+                self.foreign.append(url)
+                route.abort()
+
+        return handle
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.tab.screenshot(path=str(path), full_page=False)
+        return path
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def page(browser):
+    """page(base_url, **options) -> Page; every page is closed after the test."""
+    opened: list[Page] = []
+
+    def open_(base: str, **options) -> Page:
+        p = Page(browser, base, **options)
+        opened.append(p)
+        return p
+
+    yield open_
+    for p in opened:
+        p.close()

@@ -18,11 +18,12 @@ from sqlalchemy.engine import make_url
 from proc_service import create_app
 from proc_service.migrate import upgrade
 
+# Fixtures for page tests: headless Chromium and a live server (tests/browser.py).
+pytest_plugins = ["tests.browser"]
+
 PG_ADMIN_URL = os.environ.get(
     "PROC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-# The `browser` fixture (headless Chromium) for page tests.
-pytest_plugins = ["tests.browser"]
 TABLES = ("process_bindings", "audit_log", "processes", "modules", "sets")
 
 

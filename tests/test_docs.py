@@ -1,12 +1,11 @@
-"""/docs in a real headless browser: Swagger UI comes from the service itself, so the page
-renders every operation on a network with no way out."""
+"""/docs in a real headless browser (tests/browser.py): Swagger UI comes from the service
+itself, so the page renders every operation on a network with no way out."""
 
 from __future__ import annotations
 
 import pytest
 import requests
 
-from .browser import open_page
 from .serve import gunicorn
 
 
@@ -18,7 +17,7 @@ def base_url(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_docs_renders_every_operation_from_the_service_alone(browser, base_url):
+def test_docs_renders_every_operation_from_the_service_alone(page, base_url):
     spec = requests.get(f"{base_url}/openapi.json", timeout=5).json()
     expected = {
         (method.upper(), path)
@@ -28,23 +27,25 @@ def test_docs_renders_every_operation_from_the_service_alone(browser, base_url):
     }
     assert len(expected) >= 18  # the process, binding, set, module and audit operations
 
-    with open_page(browser, f"{base_url}/docs", wait_for=".opblock") as (page, origins):
-        page.wait_for_function(
-            f"document.querySelectorAll('.opblock').length >= {len(expected)}", timeout=15000
+    docs = page(base_url)
+    docs.tab.goto(f"{base_url}/docs")
+    docs.tab.wait_for_function(
+        f"document.querySelectorAll('.opblock').length >= {len(expected)}", timeout=15000
+    )
+    shown = {
+        (
+            block.query_selector(".opblock-summary-method").inner_text().strip(),
+            block.query_selector(".opblock-summary-path").get_attribute("data-path"),
         )
-        shown = {
-            (
-                block.query_selector(".opblock-summary-method").inner_text().strip(),
-                block.query_selector(".opblock-summary-path").get_attribute("data-path"),
-            )
-            for block in page.query_selector_all(".opblock")
-        }
-        title = page.inner_text(".information-container .title", timeout=5000)
-        page.wait_for_load_state("networkidle")
+        for block in docs.tab.query_selector_all(".opblock")
+    }
     assert shown == expected
-    assert title.startswith("proc-service")
-    # Swagger UI's script and styles, the document and nothing else: all from the service.
-    assert origins == {base_url}
+    assert docs.tab.inner_text(".information-container .title").startswith("proc-service")
+    docs.tab.wait_for_load_state("networkidle")
+    # Swagger UI's script and styles and the document, all from the service; nothing else.
+    assert docs.foreign == []
+    assert any(url.endswith("/docs/assets/swagger-ui-bundle.js") for url in docs.requests)
+    assert docs.errors == []
 
 
 @pytest.mark.slow
