@@ -35,7 +35,7 @@ bench: $(BIN)/.installed
 up: $(BIN)/.installed
 	deploy/compose up -d --build
 	@port=$${PROC_HTTP_PORT:-8080}; for _ in $$(seq 1 60); do \
-		curl -fsS -o /dev/null http://127.0.0.1:$$port/readyz && break; sleep 1; done; \
+		curl -fs -o /dev/null http://127.0.0.1:$$port/readyz && break; sleep 1; done; \
 	curl -fsS http://127.0.0.1:$$port/readyz; echo
 
 down: $(BIN)/.installed
