@@ -153,7 +153,7 @@ def check_readme_walkthrough():
 
 
 def check_headers():
-    step("underscore headers, X-Request-Id, SCRIPT_NAME dropped")
+    step("underscore headers, X-Request-Id, a request line over 8 KB, SCRIPT_NAME dropped")
     headers = {"BK_User": "under_score", "X-Request-Id": "smoke-req-1", **EN}
     status, resp, out = call("POST", "/api/v3/set/501", {"bk_set_name": "hdr"}, headers)
     assert status == 200 and resp.getheader("X-Request-Id") == "smoke-req-1", out
@@ -163,6 +163,10 @@ def check_headers():
     # A malformed request id is replaced, never echoed (nginx puts it into its own errors too).
     status, resp, _ = call("GET", "/healthz", headers={"X-Request-Id": 'bad"id'})
     assert status == 200 and '"' not in resp.getheader("X-Request-Id")
+    # A request line nginx refuses (over its 8 KB buffers): the envelope, not HTML.
+    status, resp, out = call("PUT", f"/api/v3/proc/module/0/501/1/{'x' * 9000}", headers=EN)
+    assert status == 400, (status, out)
+    envelope_error(out, 1199003)
     # gunicorn would take a SCRIPT_NAME header as the routing prefix (then: 404).
     status, _, out = call("POST", "/api/v3/proc/search/0/501", {}, {"SCRIPT_NAME": "/api"})
     assert status == 200 and out["result"] is True, out
@@ -314,6 +318,9 @@ def check_stop_during_batch():
     stop_sent = time.monotonic()
     podman("stop", "-t", "25", APP)  # SIGTERM: gunicorn finishes what it has started
     worker.join(timeout=60)
+    status, resp, out = call("GET", "/readyz", headers=EN)  # nginx answers for the stopped app
+    assert status == 503 and resp.getheader("X-Request-Id"), (status, out)
+    envelope_error(out, 1199999)
     podman("start", APP)
     wait_ready()
     audit = dict(
