@@ -1,10 +1,12 @@
 # make run   migrate, then serve the API (SQLite under instance/) on 127.0.0.1:8000
 # make test  the whole test suite (SQLite and PostgreSQL; PostgreSQL tests skip if none runs)
+# make up    build and start compose.yaml (PostgreSQL, proc-service, nginx on 127.0.0.1:8080)
+# make down  stop and remove it (the database volume stays; deploy/compose down -v drops it)
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test lint format bench
+.PHONY: run test lint format bench up down
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +30,14 @@ format: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.topology --postgres $(BENCH_ARGS)
+	$(BIN)/python -m bench.workers --postgres
+
+# deploy/compose: docker compose when a Docker daemon answers, else podman-compose from .venv.
+up: $(BIN)/.installed
+	deploy/compose up -d --build
+	@port=$${PROC_HTTP_PORT:-8080}; for _ in $$(seq 1 60); do \
+		curl -fs -o /dev/null http://127.0.0.1:$$port/readyz && break; sleep 1; done; \
+	curl -fsS http://127.0.0.1:$$port/readyz; echo
+
+down: $(BIN)/.installed
+	deploy/compose down

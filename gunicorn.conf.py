@@ -7,6 +7,16 @@ import tempfile
 
 bind = os.environ.get("PROC_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("PROC_WORKERS", "2"))
+# gthread: each worker serves up to `threads` requests at once and keeps idle keep-alive
+# connections in its event loop, so a few clients that send a body slowly (each holds one
+# thread while gunicorn reads its body) cannot take every worker, as they could take the two
+# sync workers this used to run. The app keeps its per-request state in flask.g and opens a
+# session per request, so threads share nothing. A buffering proxy (deploy/nginx.conf) still
+# belongs in front: it takes slow bodies off gunicorn entirely. BENCHMARKS.md has the cost.
+worker_class = "gthread"
+threads = int(os.environ.get("PROC_THREADS", "32"))
+# SIGTERM: stop accepting, let in-flight requests finish for up to this long, then exit.
+graceful_timeout = int(os.environ.get("PROC_GRACEFUL_TIMEOUT", "20"))
 wsgi_app = "wsgi:app"
 # The app logs every request as a JSON line with its request id; no second access log.
 accesslog = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import auth, cli, config, db, envelope, handlers, logs, pipeline
+from . import auth, cli, config, db, docs, envelope, handlers, logs, pipeline
 from .api import audit, binding, business, meta, metadata, process, topology, ui
 from .api.paths import CONVERTERS
 from .migrate import head_revisions
@@ -32,7 +32,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        OPENAPI_SWAGGER_UI_URL=docs.ASSETS_URL,  # served locally: /docs works offline
         # §7b: a bearer token when PROC_API_TOKENS_FILE is set, none otherwise ({}).
         API_SPEC_OPTIONS={
             "components": {
@@ -68,6 +68,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.register_blueprint(meta.bp)
     app.register_blueprint(ui.bp)
+    app.register_blueprint(docs.bp)
     handlers.register(app)  # after Api(), so that these handlers replace flask-smorest's
     auth.init_app(app)  # a malformed tokens file stops here: never serve unprotected
     pipeline.init_app(app)
