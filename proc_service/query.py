@@ -18,7 +18,6 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Select,
-    String,
     and_,
     false,
     func,
@@ -44,22 +43,31 @@ OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
 
 
 class contains(FunctionElement):
-    """Literal, case-sensitive substring test: no LIKE wildcards to escape, no collation."""
+    """Literal, case-sensitive substring test: contains(column, needle, like_pattern)."""
 
-    type = String()
+    type = Boolean()
     inherit_cache = True
 
 
 @compiles(contains)
 def _contains_sqlite(element, compiler, **kw):
-    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(instr({haystack}, {needle}) > 0)"
+    # SQLite's LIKE ignores ASCII case: instr() is the literal, case-sensitive test (it scans).
+    haystack, needle, _ = element.clauses
+    return f"(instr({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)}) > 0)"
 
 
 @compiles(contains, "postgresql")
 def _contains_pg(element, compiler, **kw):
-    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(strpos({haystack}, {needle}) > 0)"
+    # Issue 7: an escaped LIKE '%…%' (case-sensitive on PostgreSQL) that the trigram index
+    # ix_processes_name_trgm serves; strpos() could only scan.
+    haystack, _, pattern = element.clauses
+    return compiler.process(haystack.like(pattern, escape="\\"), **kw)
+
+
+def like_pattern(text: str) -> str:
+    """``text`` as a LIKE pattern matching it anywhere, its wildcards escaped (escape "\\")."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 @dataclass
@@ -106,12 +114,20 @@ def build(
     stmt = (
         select(*(getattr(model, name) for name in fields))
         .where(*where)
-        .order_by(*order(model, kind.by_id, page["sort"], kind.id_field))
+        .order_by(*order(model, kind.by_id, page["sort"], kind.id_field, unique=_unique(kind)))
         .offset(start)
         .limit(limit)
     )
     count = select(func.count()).select_from(model).where(*where)
     return Search(stmt, count, fields, tuple(regex_fields))
+
+
+def _unique(kind: Kind) -> tuple[str, ...]:
+    """Attributes unique on their own within a search's scope (a process's name in its
+    business): unconditional single-attribute rules over the scope a search has."""
+    if kind.unique_scope != ("bk_supplier_account", "bk_biz_id"):
+        return ()
+    return tuple(ids[0] for _, ids, when_set in kind.unique_rules if len(ids) == 1 and not when_set)
 
 
 def page_window(start: int, limit: int, default: int, prefix: str = "") -> tuple[int, int]:
@@ -124,10 +140,18 @@ def page_window(start: int, limit: int, default: int, prefix: str = "") -> tuple
     return start, limit
 
 
-def order(model, sortable, sort: str, tie: str, tie_descending: bool | None = False) -> list:
+def order(
+    model,
+    sortable,
+    sort: str,
+    tie: str,
+    tie_descending: bool | None = False,
+    unique: tuple[str, ...] = (),
+) -> list:
     """``sort`` ("name,-id") as ORDER BY over the names in ``sortable``, ending with ``tie`` so
     that the order is total and pages never overlap. ``tie`` is ascending unless
-    ``tie_descending``; None makes it follow the first key's direction."""
+    ``tie_descending``; None makes it follow the first key's direction. ``unique`` names keys
+    that no two rows of the scope share: the order ends at the first of them."""
     items, seen = [], set()
     for item in filter(None, (part.strip() for part in sort.split(","))):
         name = item[1:] if item.startswith("-") else item
@@ -136,16 +160,24 @@ def order(model, sortable, sort: str, tie: str, tie_descending: bool | None = Fa
         if name not in seen:
             seen.add(name)
             items.append((name, item.startswith("-")))
-    if tie not in seen:
+    # A key unique within the search's scope already makes the order total (issue 7: then an
+    # index on it serves the page alone, without a sort on the tie).
+    total = next((i for i, (name, _) in enumerate(items) if name in unique), None)
+    if total is not None:
+        items = items[: total + 1]
+    elif tie not in seen:
         descending = items[0][1] if tie_descending is None and items else bool(tie_descending)
         items.append((tie, descending))
-    # Nulls count as smallest on both databases.
-    return [
-        getattr(model, name).desc().nulls_last()
-        if descending
-        else getattr(model, name).asc().nulls_first()
-        for name, descending in items
-    ]
+    return [_key(model.__table__.c[name], descending) for name, descending in items]
+
+
+def _key(column, descending: bool):
+    """Nulls count as smallest on both databases. The nulls clause is written only for a
+    nullable column (issue 7): on a NOT NULL one it means nothing, and PostgreSQL then matches
+    the ORDER BY to a plain index (ASC NULLS LAST) instead of sorting the whole business."""
+    if not column.nullable:
+        return column.desc() if descending else column.asc()
+    return column.desc().nulls_last() if descending else column.asc().nulls_first()
 
 
 @contextmanager
@@ -185,7 +217,8 @@ def filters(attr: Attribute, column, value: object) -> list[ColumnElement]:
         column = type_coerce(column, BigInteger)
     if not isinstance(value, dict):
         if attr.contains:
-            return [contains(column, _text(key, value))]
+            needle = _text(key, value)
+            return [contains(column, needle, like_pattern(needle))]
         return [_equals(column, _normalise(attr, value))]
 
     found = []

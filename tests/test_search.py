@@ -11,10 +11,10 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, event, insert
+from sqlalchemy import create_engine, event, insert, select
 
 from proc_service.attributes import ATTRIBUTES
-from proc_service.models import ProcessBinding
+from proc_service.models import Process, ProcessBinding
 
 from .helpers import (
     EN,
@@ -803,12 +803,24 @@ def test_other_accounts_and_businesses_are_never_returned(client):
 
 
 def bind(db_url: str, *pairs: tuple[int, str]) -> None:
-    """Bindings written straight into process_bindings (the bind endpoint is not there yet)."""
+    """Bindings written straight into process_bindings (the bind endpoint is not there yet),
+    each with its process's account and business."""
     engine = create_engine(db_url)
     try:
         with engine.begin() as conn:
             now = datetime.now(UTC)
-            rows = [{"bk_process_id": p, "bk_module_name": m, "create_time": now} for p, m in pairs]
+            columns = (Process.bk_process_id, Process.bk_supplier_account, Process.bk_biz_id)
+            scope = {pid: (account, biz) for pid, account, biz in conn.execute(select(*columns))}
+            rows = [
+                {
+                    "bk_process_id": p,
+                    "bk_module_name": m,
+                    "create_time": now,
+                    "bk_supplier_account": scope[p][0],
+                    "bk_biz_id": scope[p][1],
+                }
+                for p, m in pairs
+            ]
             conn.execute(insert(ProcessBinding), rows)
     finally:
         engine.dispose()
