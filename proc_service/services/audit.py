@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from .. import query
@@ -76,6 +76,38 @@ def record(
             content={"pre_data": pre, "cur_data": cur},
         )
     )
+
+
+def record_many(
+    sess: Session,
+    scope: Scope,
+    actor: Actor,
+    *,
+    op_type: int,
+    target: str,
+    changes: list[tuple[int, dict, dict]],
+) -> None:
+    """One audit row per (inst_id, pre, cur), as ``record`` writes them, in one multi-row
+    INSERT (issue 7: a batch of 1000 is one statement, not 1000)."""
+    if not changes:
+        return
+    now = datetime.now(UTC)
+    common = {
+        "bk_supplier_account": scope.account,
+        "bk_biz_id": scope.biz_id,
+        "op_type": op_type,
+        "op_target": target,
+        "op_desc": f"{VERBS[op_type]} {target}",
+        "operator": actor.operator,
+        "op_from": actor.op_from,
+        "op_time": now,
+        "request_id": actor.request_id,
+    }
+    rows = [
+        {**common, "inst_id": inst_id, "content": {"pre_data": pre, "cur_data": cur}}
+        for inst_id, pre, cur in changes
+    ]
+    sess.execute(insert(AuditLog).values(rows))
 
 
 def search(sess: Session, account: str, params: dict, regex_timeout_ms: int = 2000) -> dict:
