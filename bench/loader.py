@@ -76,7 +76,7 @@ def _topology_sql(now: str) -> list[str]:
     )
     return [
         "INSERT INTO sets (bk_supplier_account, bk_biz_id, bk_set_name, bk_set_desc,"
-        " bk_set_env, bk_service_status, bk_capacity, description, \"default\", create_time,"
+        ' bk_set_env, bk_service_status, bk_capacity, description, "default", create_time,'
         f" last_time) VALUES {sets}",
         "INSERT INTO modules (bk_supplier_account, bk_biz_id, bk_set_id, bk_module_name,"
         ' bk_module_type, operator, bk_bak_operator, "default", create_time, last_time)'
@@ -124,7 +124,7 @@ def _load_postgresql(url: str, processes: int, big: int, analyze: bool) -> None:
 
 
 def _md5(n: int) -> str:
-    return hashlib.md5(str(n).encode()).hexdigest()  # noqa: S324 (data, not security)
+    return hashlib.md5(str(n).encode()).hexdigest()  # the data set's names, not security
 
 
 def _load_sqlite(path: str, processes: int, big: int, analyze: bool) -> None:

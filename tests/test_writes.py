@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, func, insert, select
 
 from proc_service import create_app
-from proc_service.models import ProcessBinding
+from proc_service.models import Process, ProcessBinding
 
 from .helpers import (
     EN,
@@ -99,14 +99,24 @@ def count_bindings(db_url: str, pid: int) -> int:
 
 
 def add_bindings(db_url: str, pid: int, names: list[str]) -> None:
-    """Binding rows written directly: the bind endpoint is not part of this test file."""
+    """Binding rows written directly: the bind endpoint is not part of this test file. A
+    binding carries its process's account and business."""
     engine = create_engine(db_url)
     try:
         with engine.begin() as conn:
             now = datetime.now(UTC)
+            account, biz = conn.execute(
+                select(Process.bk_supplier_account, Process.bk_biz_id).where(
+                    Process.bk_process_id == pid
+                )
+            ).one()
+            scope = {"bk_supplier_account": account, "bk_biz_id": biz}
             conn.execute(
                 insert(ProcessBinding),
-                [{"bk_process_id": pid, "bk_module_name": n, "create_time": now} for n in names],
+                [
+                    {"bk_process_id": pid, "bk_module_name": n, "create_time": now, **scope}
+                    for n in names
+                ],
             )
     finally:
         engine.dispose()

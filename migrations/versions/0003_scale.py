@@ -8,7 +8,9 @@ searches of issue 7, pg_trgm for substring and $regex name searches
 - process_bindings gains bk_supplier_account and bk_biz_id (its process's, back-filled here):
   a module-name search counts its matches from one index range of bindings.
 - indexes: bk_func_name and priority (in the direction `-priority` reads), and on PostgreSQL a
-  trigram GIN index on bk_process_name (substring and $regex searches).
+  trigram GIN index on bk_process_name (substring and $regex searches);
+- PostgreSQL: processes get fillfactor 90, so that batch updates of unindexed attributes are
+  HOT updates.
 
 Revision ID: 0003
 Revises: 0002
@@ -185,6 +187,10 @@ def upgrade() -> None:
     priority = sa.text("priority DESC NULLS LAST") if postgres else sa.text("priority DESC")
     op.create_index("ix_processes_priority", "processes", [*SCOPE, priority, "bk_process_id"])
     if postgres:
+        # Room on every page for a new row version: an update that changes no indexed column
+        # (a batch of start_cmd, description, port…) then stays on its page and touches no
+        # index (a HOT update). Applies to pages written from now on, such as a bulk load.
+        op.execute("ALTER TABLE processes SET (fillfactor = 90)")
         op.create_index(
             "ix_processes_name_trgm",
             "processes",
@@ -198,6 +204,7 @@ def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
         op.drop_index("ix_processes_name_trgm", table_name="processes")
+        op.execute("ALTER TABLE processes RESET (fillfactor)")
     op.drop_index("ix_processes_priority", table_name="processes")
     op.drop_index("ix_processes_func_name", table_name="processes")
     with op.batch_alter_table("process_bindings") as batch:

@@ -3,16 +3,17 @@ audit search."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from marshmallow import ValidationError
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from .. import query
 from ..attributes import Attribute
 from ..errors import ApiError
-from ..models import AuditLog
+from ..models import AuditLog, UTCDateTime
 from ..schemas import timestamp
 from . import Actor, Scope, shared
 
@@ -87,27 +88,57 @@ def record_many(
     target: str,
     changes: list[tuple[int, dict, dict]],
 ) -> None:
-    """One audit row per (inst_id, pre, cur), as ``record`` writes them, in one multi-row
-    INSERT (issue 7: a batch of 1000 is one statement, not 1000)."""
+    """One audit row per (inst_id, pre, cur), as ``record`` writes them, in one INSERT …
+    SELECT over a JSON array (issue 7: a batch of 1000 is one statement, not 1000), the rows
+    in the order given."""
     if not changes:
         return
-    now = datetime.now(UTC)
-    common = {
-        "bk_supplier_account": scope.account,
-        "bk_biz_id": scope.biz_id,
+    params = {
+        "account": scope.account,
+        "biz": scope.biz_id,
         "op_type": op_type,
-        "op_target": target,
-        "op_desc": f"{VERBS[op_type]} {target}",
+        "target": target,
+        "desc": f"{VERBS[op_type]} {target}",
         "operator": actor.operator,
         "op_from": actor.op_from,
-        "op_time": now,
+        "op_time": datetime.now(UTC),
         "request_id": actor.request_id,
+        # Every row's own part as one JSON parameter: 11 parameters per row made PostgreSQL
+        # take 150-500 ms to bind a batch of 1000; one array of 1000 takes about 15 ms.
+        "rows": json.dumps(
+            [
+                {"inst_id": inst_id, "content": {"pre_data": pre, "cur_data": cur}}
+                for inst_id, pre, cur in changes
+            ],
+            ensure_ascii=False,
+        ),
     }
-    rows = [
-        {**common, "inst_id": inst_id, "content": {"pre_data": pre, "cur_data": cur}}
-        for inst_id, pre, cur in changes
-    ]
-    sess.execute(insert(AuditLog).values(rows))
+    postgres = sess.get_bind().dialect.name == "postgresql"
+    sess.execute(_MANY_PG if postgres else _MANY_SQLITE, params)
+
+
+_MANY = (
+    "INSERT INTO audit_log (bk_supplier_account, bk_biz_id, op_type, op_target, inst_id,"
+    " op_desc, operator, op_from, op_time, request_id, content)"
+    " SELECT :account, :biz, :op_type, :target, {inst_id}, :desc, :operator, :op_from,"
+    " :op_time, :request_id, {content} FROM {elements} ORDER BY {position}"
+)
+_MANY_PG = text(
+    _MANY.format(
+        inst_id="CAST(e.value ->> 'inst_id' AS BIGINT)",
+        content="e.value -> 'content'",
+        elements="jsonb_array_elements(CAST(:rows AS JSONB)) WITH ORDINALITY AS e(value, n)",
+        position="e.n",
+    )
+).bindparams(bindparam("op_time", type_=UTCDateTime()))
+_MANY_SQLITE = text(
+    _MANY.format(
+        inst_id="json_extract(e.value, '$.inst_id')",
+        content="json_extract(e.value, '$.content')",
+        elements="json_each(:rows) AS e",
+        position="e.key",
+    )
+).bindparams(bindparam("op_time", type_=UTCDateTime()))
 
 
 def search(sess: Session, account: str, params: dict, regex_timeout_ms: int = 2000) -> dict:
