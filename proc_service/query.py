@@ -77,6 +77,9 @@ class Search:
     fields: tuple[str, ...]
     # fields filtered by $regex: PostgreSQL may still refuse a pattern RE2 took (a{300})
     regex_fields: tuple[str, ...] = ()
+    # issue 7: read the page in an index's order rather than sorting (db.index_order): a
+    # whole-scope page, or ids in id order, where that order is always the right plan
+    index_order: bool = False
 
 
 def build(
@@ -89,9 +92,11 @@ def build(
     ``where`` scopes the search; ``special`` maps extra condition keys to their filters."""
     model = MODELS[kind.name]
     where = list(where)
+    scoped = len(where)
     special = special or {}
     ignored = (*kind.path_fields, "bk_supplier_account")  # the path wins (§3)
     regex_fields = []
+    conditions = [key for key in body["condition"] if key not in ignored]
     for key, value in body["condition"].items():
         if key in ignored:
             continue
@@ -119,7 +124,10 @@ def build(
         .limit(limit)
     )
     count = select(func.count()).select_from(model).where(*where)
-    return Search(stmt, count, fields, tuple(regex_fields))
+    sorted_by = {part.strip().lstrip("-") for part in page["sort"].split(",")} - {""}
+    by_id = sorted_by <= {kind.id_field} and set(conditions) <= {kind.id_field}
+    index_order = len(where) == scoped or by_id
+    return Search(stmt, count, fields, tuple(regex_fields), index_order=index_order)
 
 
 def _unique(kind: Kind) -> tuple[str, ...]:

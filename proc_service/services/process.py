@@ -52,7 +52,9 @@ def batch_update(sess: Session, scope: Scope, actor: Actor, ids: list[int], valu
     process, in one transaction."""
     table = Process.__table__
     scoped = (table.c.bk_supplier_account == scope.account, table.c.bk_biz_id == scope.biz_id)
-    # Locked in id order, so that two overlapping batches do not wait on each other's rows.
+    # Locked in id order, so that two overlapping batches do not wait on each other's rows;
+    # read by the key in its order, even before PostgreSQL has statistics (db.index_order).
+    db.index_order(sess)
     rows = sess.execute(
         select(*(table.c[name] for name in PROCESS.output_fields))
         .where(*scoped, table.c.bk_process_id.in_(ids))

@@ -62,6 +62,8 @@ def search(sess: Session, found: query.Search, start: int, regex_timeout_ms: int
         with db.read(sess, snapshot=True), limit:
             count = sess.scalar(found.count)
             beyond = count <= start
+            if found.index_order:  # issue 7: an index's order, whatever the statistics
+                db.index_order(sess)
             rows = [] if beyond else sess.execute(found.page).mappings().all()
     except (DataError, OperationalError) as exc:
         # A pattern one engine refused or ran out of time on: the pattern is at fault.
