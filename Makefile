@@ -27,3 +27,4 @@ format: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.topology --postgres $(BENCH_ARGS)
+	$(BIN)/python -m bench.scale run $(SCALE_ARGS)

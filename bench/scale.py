@@ -173,7 +173,7 @@ def table_requests(biz: int, processes: int) -> dict[str, Callable[[int], tuple]
         "search, bk_process_name plain value (substring)": lambda i: (
             "POST",
             search,
-            cond({"bk_process_name": "proc-4242"}),
+            cond({"bk_process_name": "-4242"}),
         ),
         "search, bk_process_name $regex": lambda i: (
             "POST",
@@ -303,27 +303,42 @@ def cost_requests(processes: int) -> dict[str, Callable[[int], tuple]]:
     }
 
 
-def cost_table(url: str, processes: int, seconds: float, env: dict | None = None) -> None:
+# Variants of the project measured in the same run (issue 7: measure each lever): the
+# defaults, and each setting that trades something for speed put back.
+VARIANTS = {
+    "project": {},
+    "synchronous FULL": {"PROC_SQLITE_SYNCHRONOUS": "FULL"},
+    "no request log": {"PROC_LOG_LEVEL": "WARNING"},
+}
+
+
+def cost_table(url: str, processes: int, seconds: float) -> None:
     loader.load(url, processes)
     bare = Server("bench.bare:app")
-    project = Server("wsgi:app", url, env)
+    servers = {name: Server("wsgi:app", url, env) for name, env in VARIANTS.items()}
     try:
         rows = []
-        for name, make in cost_requests(processes).items():
-            base = throughput(bare.port, make, seconds)
-            mine = throughput(project.port, make, seconds)
-            rows.append((name, mine, base))
-        rss = project.peak_rss_mb()
+        for scenario in cost_requests(processes):
+            base = throughput(bare.port, cost_requests(processes)[scenario], seconds)
+            rates = {
+                name: throughput(server.port, cost_requests(processes)[scenario], seconds)
+                for name, server in servers.items()
+            }
+            rows.append((scenario, base, rates))
+        rss = {name: server.peak_rss_mb() for name, server in servers.items()}
     finally:
-        project.stop()
-        bare.stop()
+        for server in (*servers.values(), bare):
+            server.stop()
     backend = make_url(url).get_backend_name()
     print(f"\n### cost per request, {backend}, {processes:,} processes ({seconds:g} s each)\n")
-    print("| scenario | project req/s | bare Flask req/s | ratio |")
-    print("|---|---:|---:|---:|")
-    for name, mine, base in rows:
-        print(f"| {name} | {mine:.0f} | {base:.0f} | {mine / base:.2f} |")
-    print(f"\nworker peak RSS: {', '.join(f'{m:.0f} MB' for m in rss)}")
+    print("Requests per second, and the ratio to bare Flask measured alongside.\n")
+    print("| scenario | bare Flask | " + " | ".join(VARIANTS) + " |")
+    print("|---|---:|" + "---:|" * len(VARIANTS))
+    for scenario, base, rates in rows:
+        cells = " | ".join(f"{rates[n]:.0f} ({rates[n] / base:.2f})" for n in VARIANTS)
+        print(f"| {scenario} | {base:.0f} | {cells} |")
+    for name, peaks in rss.items():
+        print(f"\n{name}: worker peak RSS {', '.join(f'{m:.0f} MB' for m in peaks)}")
 
 
 # --- databases ---------------------------------------------------------------------------------

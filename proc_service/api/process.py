@@ -25,6 +25,12 @@ from . import actor, check_path, doc, json_body, scope
 blp = Blueprint("process", __name__, url_prefix="/api/v3/proc", description="Processes")
 blp.url_value_preprocessor(check_path)
 
+# Issue 7: one instance of each body schema, made once. Building one per request cost
+# 30-240 µs (marshmallow copies every declared field); loading keeps no state on the instance.
+CREATE = ProcessCreateSchema()
+SEARCH = SearchSchema()
+UPDATE = ProcessUpdateSchema()
+
 ONE = "/<account:bk_supplier_account>/<id:bk_biz_id>/<id:bk_process_id>"
 ALL = "/<account:bk_supplier_account>/<id:bk_biz_id>"
 
@@ -37,7 +43,7 @@ def _doc(body=None, result=SuccessSchema):
 @_doc(ProcessCreateSchema, CreatedSchema)
 def create_process(bk_supplier_account: str, bk_biz_id: int):
     """create_process: create a process; answers its id"""
-    values = load(ProcessCreateSchema(), json_body())
+    values = load(CREATE, json_body())
     where = scope(bk_supplier_account, bk_biz_id)
     return ok({"bk_process_id": service.create(db.session(), where, actor(), values)})
 
@@ -46,7 +52,7 @@ def create_process(bk_supplier_account: str, bk_biz_id: int):
 @_doc(SearchSchema, SearchResultSchema)
 def search_process(bk_supplier_account: str, bk_biz_id: int):
     """search_process: filter, project, sort and page the processes of a business"""
-    params = load(SearchSchema(), json_body(), ignore=())
+    params = load(SEARCH, json_body(), ignore=())
     where = scope(bk_supplier_account, bk_biz_id)
     timeout = current_app.config["REGEX_TIMEOUT_MS"]
     return ok(service.search(db.session(), where, params, regex_timeout_ms=timeout))
@@ -64,7 +70,7 @@ def get_process_detail(bk_supplier_account: str, bk_biz_id: int, bk_process_id: 
 @_doc(ProcessUpdateSchema)
 def update_process(bk_supplier_account: str, bk_biz_id: int, bk_process_id: int):
     """update_process: change the attributes sent, leave the rest"""
-    values = load(ProcessUpdateSchema(), json_body())
+    values = load(UPDATE, json_body())
     where = scope(bk_supplier_account, bk_biz_id)
     service.update(db.session(), where, actor(), bk_process_id, values)
     return ok()
