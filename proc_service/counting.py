@@ -7,8 +7,9 @@ already there:
 - no condition: the business's row of ``process_counts``, which triggers on ``processes`` keep
   (migration 0003) in the transaction of every insert and delete, so it is as exact, and as
   isolated, as the rows themselves;
-- only ``bk_module_name``: the bindings, which carry their process's business, counted from one
-  range of ``ix_process_bindings_scope`` (no process row is read).
+- only ``bk_module_name``: for one name, its row of ``binding_counts`` (kept by triggers on
+  ``process_bindings`` in the same way); for several, the bindings, which carry their
+  process's business, counted from one range of ``ix_process_bindings_scope``.
 
 Every other search counts its matches as before.
 """
@@ -19,7 +20,7 @@ from sqlalchemy import Select, func, select
 
 from . import query
 from .attributes import PROCESS
-from .models import ProcessBinding, ProcessCount
+from .models import BindingCount, ProcessBinding, ProcessCount
 from .services import Scope
 
 IGNORED = (*PROCESS.path_fields, "bk_supplier_account")  # conditions the path overrides (§3)
@@ -41,13 +42,19 @@ def process_count(scope: Scope, condition: dict) -> Select | None:
         return select(func.coalesce(stored, 0))
     if keys == ["bk_module_name"]:
         names = query.names("bk_module_name", condition["bk_module_name"])
-        # One name: the key (process, name) makes each binding a different process.
-        counted = (
-            func.count()
-            if len(set(names)) == 1
-            else func.count(ProcessBinding.bk_process_id.distinct())
-        )
-        return select(counted).where(
+        if len(set(names)) == 1:  # kept per name, like the business's count
+            stored = (
+                select(BindingCount.processes)
+                .where(
+                    BindingCount.bk_supplier_account == scope.account,
+                    BindingCount.bk_biz_id == scope.biz_id,
+                    BindingCount.bk_module_name == names[0],
+                )
+                .scalar_subquery()
+            )
+            return select(func.coalesce(stored, 0))
+        # Several names: a process bound to two of them counts once.
+        return select(func.count(ProcessBinding.bk_process_id.distinct())).where(
             ProcessBinding.bk_supplier_account == scope.account,
             ProcessBinding.bk_biz_id == scope.biz_id,
             ProcessBinding.bk_module_name.in_(names),

@@ -288,6 +288,18 @@ class ProcessBinding(Base):
     )
 
 
+class BindingCount(Base):
+    """How many processes of each (account, business) are bound to each module name: kept by
+    triggers on process_bindings (migration 0003), read by a search by one module name."""
+
+    __tablename__ = "binding_counts"
+
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64), primary_key=True)
+    bk_biz_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    bk_module_name: Mapped[str] = mapped_column(Chars(SINGLECHAR_MAX), primary_key=True)
+    processes: Mapped[int] = mapped_column(BigInteger)
+
+
 class ProcessCount(Base):
     """How many processes each (account, business) has: kept by triggers on processes
     (migration 0003) through every insert, delete and rollback, so that a search of a whole

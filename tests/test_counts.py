@@ -85,3 +85,27 @@ def test_module_name_count_follows_binds_unbinds_and_deletes(client, db_url):
     # the same searches counted row by row agree
     assert _count(client, {"bk_module_name": "web", **EVERYTHING}) == 2
     assert _count(client, {"bk_module_name": "db"}) == 1
+
+
+def test_module_name_count_under_concurrent_binds_and_cascades(app, client, db_url):
+    """Binds and unbinds racing on one name, then a process deleted by SQL (its bindings go
+    through the foreign key's cascade): the kept count is the real one."""
+    set_id = ok(client.post("/api/v3/set/1", json={"bk_set_name": "s"}))["bk_set_id"]
+    ok(client.post(f"/api/v3/module/1/{set_id}", json={"bk_module_name": "web"}))
+    ids = [create(client, bk_process_name=f"p{i}") for i in range(8)]
+    for pid in ids[:4]:
+        ok(client.put(f"/api/v3/proc/module/0/1/{pid}/web"))
+    calls = [lambda c, pid=pid: c.put(f"/api/v3/proc/module/0/1/{pid}/web") for pid in ids[4:]]
+    calls += [lambda c, pid=pid: c.delete(f"/api/v3/proc/module/0/1/{pid}/web") for pid in ids[:3]]
+    assert [status for status, _ in race(app, calls)] == [200] * 7
+    assert _count(client, {"bk_module_name": "web"}) == 5
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.execute(text("DELETE FROM processes WHERE bk_process_id = :pid"), {"pid": ids[7]})
+    finally:
+        engine.dispose()
+    assert _count(client, {"bk_module_name": "web"}) == 4
+    assert _count(client, {"bk_module_name": "web", **EVERYTHING}) == 4

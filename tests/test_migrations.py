@@ -158,6 +158,14 @@ def _scale_state(conn) -> dict:
                 text("SELECT bk_supplier_account, bk_biz_id, processes FROM process_counts")
             ).all()
         ),
+        "names": sorted(
+            conn.execute(
+                text(
+                    "SELECT bk_supplier_account, bk_biz_id, bk_module_name, processes"
+                    " FROM binding_counts"
+                )
+            ).all()
+        ),
         "bindings": sorted(
             conn.execute(
                 text(
@@ -203,26 +211,31 @@ def test_scale_migration_with_data_in_place(empty_url):
         with engine.begin() as conn:
             assert _scale_state(conn) == {
                 "counts": [("0", 1, 2), ("0", 2, 1), ("x", 1, 1)],
+                "names": [("0", 1, "web", 1), ("0", 2, "web", 1)],
                 "bindings": [(1, "web", "0", 1), (3, "web", "0", 2)],
             }
             conn.execute(text("DELETE FROM processes WHERE bk_process_id = 2"))
             assert _scale_state(conn)["counts"][0] == ("0", 1, 1)  # the trigger at work
+            conn.execute(text("DELETE FROM process_bindings WHERE bk_process_id = 3"))
+            assert _scale_state(conn)["names"] == [("0", 1, "web", 1), ("0", 2, "web", 0)]
 
         command.downgrade(cfg, "0002")
-        assert "process_counts" not in _tables(empty_url)
+        assert not {"process_counts", "binding_counts"} & _tables(empty_url)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM processes")).scalar() == 3
             names = conn.execute(
                 text("SELECT bk_process_id, bk_module_name FROM process_bindings ORDER BY 1")
             ).all()
-            assert [tuple(r) for r in names] == [(1, "web"), (3, "web")]
+            assert [tuple(r) for r in names] == [(1, "web")]
             # no trigger is left behind: a delete at 0002 touches no missing table
             conn.execute(text("DELETE FROM processes WHERE bk_process_id = 4"))
             conn.commit()
 
         command.upgrade(cfg, "head")
         with engine.connect() as conn:
-            assert _scale_state(conn)["counts"] == [("0", 1, 1), ("0", 2, 1)]
+            state = _scale_state(conn)
+            assert state["counts"] == [("0", 1, 1), ("0", 2, 1)]
+            assert state["names"] == [("0", 1, "web", 1)]
     finally:
         engine.dispose()
 
