@@ -274,9 +274,34 @@ def _regex(attr: Attribute, column, pattern: object) -> ColumnElement:
     if len(pattern) > REGEX_LIMIT:
         raise ApiError(1199035, f"{key} $regex", REGEX_LIMIT)
     try:
-        return column.regexp_match(portable(pattern))
+        test = column.regexp_match(portable(pattern))
     except Refused:
         raise ApiError(1199006, key) from None
+    prefix = literal_prefix(pattern)
+    if prefix is None:
+        return test
+    # Issue 7: every match starts with ``prefix``, so the match lies in one range of the
+    # column's index (code-point order on both databases); SQLite cannot derive it itself.
+    return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1), test)
+
+
+_META = set(".[](){}*+?|\\$^")
+
+
+def literal_prefix(pattern: str) -> str | None:
+    """The text every match of an anchored pattern starts with ("^proc-42[0-9]" → "proc-42"),
+    or None. Patterns with an alternation anywhere are left alone ("^a|b")."""
+    if not pattern.startswith("^") or "|" in pattern:
+        return None
+    end = 1
+    while end < len(pattern) and pattern[end] not in _META:
+        end += 1
+    prefix = pattern[1:end]
+    if end < len(pattern) and pattern[end] in "*?{":  # the last character may be absent
+        prefix = prefix[:-1]
+    if not prefix or 0xD7FF <= ord(prefix[-1]) < 0xE000 or ord(prefix[-1]) >= 0x10FFFF:
+        return None  # no storable character right after it
+    return prefix
 
 
 def names(key: str, value: object) -> list[str]:
