@@ -316,6 +316,7 @@ def cost_requests(processes: int) -> dict[str, Callable[[int], tuple]]:
 
 # Variants of the project measured in the same run (issue 7: measure each lever): the
 # defaults, and each setting that trades something for speed put back.
+ROUNDS = 5
 VARIANTS = {
     "project": {},
     "synchronous FULL": {"PROC_SQLITE_SYNCHRONOUS": "FULL"},
@@ -330,23 +331,39 @@ def cost_table(url: str, processes: int, seconds: float) -> None:
     try:
         rows = []
         for scenario in cost_requests(processes):
-            base = throughput(bare.port, cost_requests(processes)[scenario], seconds)
-            rates = {
-                name: throughput(server.port, cost_requests(processes)[scenario], seconds)
-                for name, server in servers.items()
-            }
-            rows.append((scenario, base, rates))
+            # Short rounds, the baseline and each variant in turn, so that the machine's other
+            # load falls on all of them alike; each ratio is to the baseline of its round.
+            bases, ratios = [], {name: [] for name in servers}
+            rates: dict[str, list[float]] = {name: [] for name in servers}
+            for _ in range(ROUNDS):
+                base = throughput(bare.port, cost_requests(processes)[scenario], seconds / ROUNDS)
+                bases.append(base)
+                for name, server in servers.items():
+                    make = cost_requests(processes)[scenario]
+                    rate = throughput(server.port, make, seconds / ROUNDS)
+                    rates[name].append(rate)
+                    ratios[name].append(rate / base)
+            rows.append(
+                (
+                    scenario,
+                    statistics.median(bases),
+                    {n: (statistics.median(rates[n]), statistics.median(ratios[n])) for n in rates},
+                )
+            )
         rss = {name: server.peak_rss_mb() for name, server in servers.items()}
     finally:
         for server in (*servers.values(), bare):
             server.stop()
     backend = make_url(url).get_backend_name()
     print(f"\n### cost per request, {backend}, {processes:,} processes ({seconds:g} s each)\n")
-    print("Requests per second, and the ratio to bare Flask measured alongside.\n")
+    print(
+        f"Requests per second (median of {ROUNDS} rounds), and in brackets the median ratio to"
+        " bare Flask measured in the same round.\n"
+    )
     print("| scenario | bare Flask | " + " | ".join(VARIANTS) + " |")
     print("|---|---:|" + "---:|" * len(VARIANTS))
     for scenario, base, rates in rows:
-        cells = " | ".join(f"{rates[n]:.0f} ({rates[n] / base:.2f})" for n in VARIANTS)
+        cells = " | ".join(f"{rates[n][0]:.0f} ({rates[n][1]:.2f})" for n in VARIANTS)
         print(f"| {scenario} | {base:.0f} | {cells} |")
     for name, peaks in rss.items():
         print(f"\n{name}: worker peak RSS {', '.join(f'{m:.0f} MB' for m in peaks)}")
@@ -394,7 +411,7 @@ def main() -> None:
     bench.add_argument("--backends", default="postgresql,sqlite")
     bench.add_argument("--rounds", type=int, default=9)
     bench.add_argument("--cost-processes", type=int, default=10_000, help="0: skip")
-    bench.add_argument("--seconds", type=float, default=3)
+    bench.add_argument("--seconds", type=float, default=5, help="per scenario and server")
     args = parser.parse_args()
     if args.command == "load":
         loader.load(args.url, args.processes, analyze=not args.no_analyze)
