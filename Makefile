@@ -31,6 +31,7 @@ format: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.topology --postgres $(BENCH_ARGS)
 	$(BIN)/python -m bench.workers --postgres
+	$(BIN)/python -m bench.scale run $(SCALE_ARGS)
 
 # deploy/compose: docker compose when a Docker daemon answers, else podman-compose from .venv.
 up: $(BIN)/.installed

@@ -56,7 +56,8 @@ def seed(url: str, processes: int, names: int) -> None:
         conn.execute(
             insert(ProcessBinding),
             [{"bk_process_id": pid, "bk_module_name": f"module{(pid + k) % names}",
-              "create_time": now} for pid in range(1, processes + 1) for k in (0, 7)],
+              "create_time": now, "bk_supplier_account": "0", "bk_biz_id": BIZ}
+             for pid in range(1, processes + 1) for k in (0, 7)],
         )  # fmt: skip
     if engine.dialect.name == "postgresql":
         # What autovacuum would soon do in production; a fresh bulk load has no statistics.

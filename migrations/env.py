@@ -17,6 +17,18 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = Base.metadata
 
 
+def _for_dialect(name: str):
+    """include_object: an index the models mark info["dialect"] (the trigram index, issue 7)
+    exists only on that database, so `alembic check` elsewhere does not expect it."""
+
+    def include(obj, _name, type_, reflected, _compare_to) -> bool:
+        if type_ == "index" and not reflected:
+            return obj.info.get("dialect", name) == name
+        return True
+
+    return include
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=config.attributes.get("database_url") or database_url(),
@@ -36,6 +48,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_object=_for_dialect(connection.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()

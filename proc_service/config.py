@@ -21,6 +21,8 @@ def from_environment() -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("PROC_MAX_BODY_BYTES", 1024 * 1024)),
         "DB_POOL_SIZE": int(os.environ.get("PROC_DB_POOL_SIZE", 5)),
         "DB_BUSY_TIMEOUT_MS": int(os.environ.get("PROC_DB_BUSY_TIMEOUT_MS", 10000)),
+        # SQLite's PRAGMA synchronous in WAL mode (issue 7): NORMAL, or FULL to sync every commit.
+        "SQLITE_SYNCHRONOUS": os.environ.get("PROC_SQLITE_SYNCHRONOUS", "NORMAL"),
         "LOG_LEVEL": os.environ.get("PROC_LOG_LEVEL", "INFO").upper(),
         # A $regex search gets this long (per statement on PostgreSQL), then 400 / 1199006.
         "REGEX_TIMEOUT_MS": int(os.environ.get("PROC_REGEX_TIMEOUT_MS", 2000)),

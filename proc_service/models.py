@@ -139,6 +139,23 @@ def _index_key_md5(element, compiler, **kw):
     return f"md5({compiler.process(element.clauses, **kw)})"
 
 
+class desc_nulls_last(FunctionElement):
+    """An index key in descending order with nulls last: PostgreSQL must be told, SQLite's DESC
+    does so already and takes no NULLS clause in an index."""
+
+    inherit_cache = True
+
+
+@compiles(desc_nulls_last)
+def _desc_sqlite(element, compiler, **kw):
+    return f"{compiler.process(element.clauses, **kw)} DESC"
+
+
+@compiles(desc_nulls_last, "postgresql")
+def _desc_pg(element, compiler, **kw):
+    return f"{compiler.process(element.clauses, **kw)} DESC NULLS LAST"
+
+
 def _unique_indexes(model: type[Base], kind: Kind) -> None:
     """One unique index per rule of the kind's unique_rules, within its unique_scope."""
     cols = model.__table__.c
@@ -159,6 +176,31 @@ def _unique_indexes(model: type[Base], kind: Kind) -> None:
 _unique_indexes(Process, PROCESS)
 # Default paging order within a business; the name index above serves name sorts and $eq.
 Index("ix_processes_scope", Process.bk_supplier_account, Process.bk_biz_id, Process.bk_process_id)
+# Issue 7 (migration 0003): an equality on bk_func_name, pages sorted by `-priority` (nulls
+# last, as query.order puts them; SQLite's DESC index already does), and on PostgreSQL only
+# (info["dialect"], honoured by migrations/env.py), a trigram index for substring and $regex
+# searches of names.
+Index(
+    "ix_processes_func_name",
+    Process.bk_supplier_account,
+    Process.bk_biz_id,
+    Process.bk_func_name,
+    Process.bk_process_id,
+)
+Index(
+    "ix_processes_priority",
+    Process.bk_supplier_account,
+    Process.bk_biz_id,
+    desc_nulls_last(Process.priority),
+    Process.bk_process_id,
+)
+Index(
+    "ix_processes_name_trgm",
+    Process.bk_process_name,
+    postgresql_using="gin",
+    postgresql_ops={"bk_process_name": "gin_trgm_ops"},
+    info={"dialect": "postgresql"},
+)
 
 
 class Set(Base):
@@ -213,7 +255,9 @@ Index("ix_modules_name", Module.bk_supplier_account, Module.bk_biz_id, Module.bk
 
 
 class ProcessBinding(Base):
-    """A process bound to a module *name* of its business (contract §3, §9)."""
+    """A process bound to a module *name* of its business (contract §3, §9). It carries its
+    process's account and business (migration 0003), so that a module-name search counts its
+    matches from one index range."""
 
     __tablename__ = "process_bindings"
 
@@ -223,8 +267,42 @@ class ProcessBinding(Base):
     # COLLATE "C" on PostgreSQL, like modules.bk_module_name, so that the two compare alike
     bk_module_name: Mapped[str] = mapped_column(Chars(SINGLECHAR_MAX), primary_key=True)
     create_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64))
+    bk_biz_id: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_process_bindings_module", "bk_module_name"),)
+    __table_args__ = (
+        Index(
+            "ix_process_bindings_scope",
+            "bk_supplier_account",
+            "bk_biz_id",
+            "bk_module_name",
+            "bk_process_id",
+        ),
+    )
+
+
+class BindingCount(Base):
+    """How many processes of each (account, business) are bound to each module name: kept by
+    triggers on process_bindings (migration 0003), read by a search by one module name."""
+
+    __tablename__ = "binding_counts"
+
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64), primary_key=True)
+    bk_biz_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    bk_module_name: Mapped[str] = mapped_column(Chars(SINGLECHAR_MAX), primary_key=True)
+    processes: Mapped[int] = mapped_column(BigInteger)
+
+
+class ProcessCount(Base):
+    """How many processes each (account, business) has: kept by triggers on processes
+    (migration 0003) through every insert, delete and rollback, so that a search of a whole
+    business reads its count instead of counting it."""
+
+    __tablename__ = "process_counts"
+
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64), primary_key=True)
+    bk_biz_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    processes: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditLog(Base):

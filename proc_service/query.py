@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Select,
-    String,
     and_,
     false,
     func,
@@ -40,22 +39,31 @@ OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
 
 
 class contains(FunctionElement):
-    """Literal, case-sensitive substring test: no LIKE wildcards to escape, no collation."""
+    """Literal, case-sensitive substring test: contains(column, needle, like_pattern)."""
 
-    type = String()
+    type = Boolean()
     inherit_cache = True
 
 
 @compiles(contains)
 def _contains_sqlite(element, compiler, **kw):
-    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(instr({haystack}, {needle}) > 0)"
+    # SQLite's LIKE ignores ASCII case: instr() is the literal, case-sensitive test (it scans).
+    haystack, needle, _ = element.clauses
+    return f"(instr({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)}) > 0)"
 
 
 @compiles(contains, "postgresql")
 def _contains_pg(element, compiler, **kw):
-    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(strpos({haystack}, {needle}) > 0)"
+    # Issue 7: an escaped LIKE '%…%' (case-sensitive on PostgreSQL) that the trigram index
+    # ix_processes_name_trgm serves; strpos() could only scan.
+    haystack, _, pattern = element.clauses
+    return compiler.process(haystack.like(pattern, escape="\\"), **kw)
+
+
+def like_pattern(text: str) -> str:
+    """``text`` as a LIKE pattern matching it anywhere, its wildcards escaped (escape "\\")."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 @dataclass
@@ -66,6 +74,9 @@ class Search:
     start: int
     # fields filtered by $regex: PostgreSQL may still refuse a pattern RE2 took (a{300})
     regex_fields: tuple[str, ...] = ()
+    # issue 7: read the page in an index's order rather than sorting (db.index_order): a
+    # whole-scope page, or ids in id order, where that order is always the right plan
+    index_order: bool = False
 
 
 Special = dict[str, Callable[[object], list[ColumnElement]]]
@@ -88,7 +99,8 @@ def build(
     that are not attributes (bk_module_name, op_time) to their filters; ``prefix`` is where the
     body holds start and limit, for the error that names them."""
     model = MODELS[kind.name]
-    where = [*where, *conditions(kind, model, condition, special or {})]
+    filtered = conditions(kind, model, condition, special or {})
+    where = [*where, *filtered]
     fields = tuple(fields) or kind.output_fields
     for name in fields:
         if name not in kind.by_id:
@@ -100,7 +112,7 @@ def build(
     stmt = (
         select(*(getattr(model, name) for name in fields))
         .where(*where)
-        .order_by(*order(model, kind.sortable, sort, kind.id_field, tie))
+        .order_by(*order(model, kind.sortable, sort, kind.id_field, tie, unique=_unique(kind)))
         .offset(start)
         .limit(limit)
     )
@@ -110,7 +122,12 @@ def build(
         for k, v in condition.items()
         if k in kind.conditions and isinstance(v, dict) and "$regex" in v
     )
-    return Search(stmt, count, fields, start, regex)
+    # issue 7: a page of the whole scope, or of ids in id order, is read in an index's order
+    sorted_by = {part.strip().lstrip("-") for part in sort.split(",")} - {""}
+    keys = {key for key in condition if key not in kind.ignored_conditions}
+    by_id = sorted_by <= {kind.id_field} and keys <= {kind.id_field}
+    index_order = not filtered or by_id
+    return Search(stmt, count, fields, start, regex, index_order=index_order)
 
 
 def conditions(kind: Kind, model, condition: dict, special: Special) -> list[ColumnElement]:
@@ -126,6 +143,14 @@ def conditions(kind: Kind, model, condition: dict, special: Special) -> list[Col
     return found
 
 
+def _unique(kind: Kind) -> tuple[str, ...]:
+    """Attributes unique on their own within a search's scope (a process's name in its
+    business): unconditional single-attribute rules over the scope a search has."""
+    if kind.unique_scope != ("bk_supplier_account", "bk_biz_id"):
+        return ()
+    return tuple(ids[0] for _, ids, when_set in kind.unique_rules if len(ids) == 1 and not when_set)
+
+
 def page_window(start: int, limit: int, default: int, prefix: str = "") -> tuple[int, int]:
     """start ≥ 0 (else 1199006); limit 1..PAGE_LIMIT, 0 meaning ``default`` (else 1199015)."""
     if start < 0:
@@ -136,10 +161,18 @@ def page_window(start: int, limit: int, default: int, prefix: str = "") -> tuple
     return start, limit
 
 
-def order(model, sortable, sort: str, tie: str, tie_descending: bool | None = False) -> list:
+def order(
+    model,
+    sortable,
+    sort: str,
+    tie: str,
+    tie_descending: bool | None = False,
+    unique: tuple[str, ...] = (),
+) -> list:
     """``sort`` ("name,-id") as ORDER BY over the names in ``sortable``, ending with ``tie`` so
     that the order is total and pages never overlap. ``tie`` is ascending unless
-    ``tie_descending``; None makes it follow the first key's direction."""
+    ``tie_descending``; None makes it follow the first key's direction. ``unique`` names keys
+    that no two rows of the scope share: the order ends at the first of them."""
     items, seen = [], set()
     for item in filter(None, (part.strip() for part in sort.split(","))):
         name = item[1:] if item.startswith("-") else item
@@ -148,16 +181,24 @@ def order(model, sortable, sort: str, tie: str, tie_descending: bool | None = Fa
         if name not in seen:
             seen.add(name)
             items.append((name, item.startswith("-")))
-    if tie not in seen:
+    # A key unique within the search's scope already makes the order total (issue 7: then an
+    # index on it serves the page alone, without a sort on the tie).
+    total = next((i for i, (name, _) in enumerate(items) if name in unique), None)
+    if total is not None:
+        items = items[: total + 1]
+    elif tie not in seen:
         descending = items[0][1] if tie_descending is None and items else bool(tie_descending)
         items.append((tie, descending))
-    # Nulls count as smallest on both databases.
-    return [
-        getattr(model, name).desc().nulls_last()
-        if descending
-        else getattr(model, name).asc().nulls_first()
-        for name, descending in items
-    ]
+    return [_key(model.__table__.c[name], descending) for name, descending in items]
+
+
+def _key(column, descending: bool):
+    """Nulls count as smallest on both databases. The nulls clause is written only for a
+    nullable column (issue 7): on a NOT NULL one it means nothing, and PostgreSQL then matches
+    the ORDER BY to a plain index (ASC NULLS LAST) instead of sorting the whole business."""
+    if not column.nullable:
+        return column.desc() if descending else column.asc()
+    return column.desc().nulls_last() if descending else column.asc().nulls_first()
 
 
 @contextmanager
@@ -196,7 +237,8 @@ def filters(attr: Attribute, column, value: object) -> list[ColumnElement]:
         column = type_coerce(column, BigInteger)
     if not isinstance(value, dict):
         if attr.contains:
-            return [contains(column, _text(key, value))]
+            needle = _text(key, value)
+            return [contains(column, needle, like_pattern(needle))]
         return [_equals(column, _normalise(attr, value))]
 
     found = []
@@ -244,9 +286,34 @@ def _regex(attr: Attribute, column, pattern: object) -> ColumnElement:
     if len(pattern) > REGEX_LIMIT:
         raise ApiError(1199035, f"{key} $regex", REGEX_LIMIT)
     try:
-        return column.regexp_match(portable(pattern))
+        test = column.regexp_match(portable(pattern))
     except Refused:
         raise ApiError(1199006, key) from None
+    prefix = literal_prefix(pattern)
+    if prefix is None:
+        return test
+    # Issue 7: every match starts with ``prefix``, so the match lies in one range of the
+    # column's index (code-point order on both databases); SQLite cannot derive it itself.
+    return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1), test)
+
+
+_META = set(".[](){}*+?|\\$^")
+
+
+def literal_prefix(pattern: str) -> str | None:
+    """The text every match of an anchored pattern starts with ("^proc-42[0-9]" → "proc-42"),
+    or None. Patterns with an alternation anywhere are left alone ("^a|b")."""
+    if not pattern.startswith("^") or "|" in pattern:
+        return None
+    end = 1
+    while end < len(pattern) and pattern[end] not in _META:
+        end += 1
+    prefix = pattern[1:end]
+    if end < len(pattern) and pattern[end] in "*?{":  # the last character may be absent
+        prefix = prefix[:-1]
+    if not prefix or 0xD7FF <= ord(prefix[-1]) < 0xE000 or ord(prefix[-1]) >= 0x10FFFF:
+        return None  # no storable character right after it
+    return prefix
 
 
 def names(key: str, value: object) -> list[str]:

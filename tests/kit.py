@@ -25,10 +25,10 @@ from urllib.parse import quote
 import psycopg
 import pytest
 import requests
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
-from proc_service.models import ProcessBinding
+from proc_service.models import Process, ProcessBinding
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -316,12 +316,24 @@ def binding_rows(db_url: str) -> list[tuple[int, str]]:
 
 def insert_bindings(db_url: str, pairs) -> None:
     """(bk_process_id, bk_module_name) rows written straight into process_bindings, for tests
-    of what reads them without going through the bind endpoint."""
+    of what reads them without going through the bind endpoint; each carries its process's
+    account and business, as the bind endpoint writes them."""
     now = datetime.now(UTC)
-    rows = [{"bk_process_id": p, "bk_module_name": m, "create_time": now} for p, m in pairs]
     engine = create_engine(db_url)
     try:
         with engine.begin() as conn:
+            columns = (Process.bk_process_id, Process.bk_supplier_account, Process.bk_biz_id)
+            scope = {pid: (account, biz) for pid, account, biz in conn.execute(select(*columns))}
+            rows = [
+                {
+                    "bk_process_id": p,
+                    "bk_module_name": m,
+                    "create_time": now,
+                    "bk_supplier_account": scope[p][0],
+                    "bk_biz_id": scope[p][1],
+                }
+                for p, m in pairs
+            ]
             conn.execute(insert(ProcessBinding), rows)
     finally:
         engine.dispose()

@@ -153,3 +153,128 @@ def test_text_columns_carry_the_collation_the_models_declare(db_url):
         engine.dispose()
     assert found == declared
     assert declared[("audit_log", "op_desc")] and declared[("process_bindings", "bk_module_name")]
+
+
+def _scale_state(conn) -> dict:
+    return {
+        "counts": sorted(
+            conn.execute(
+                text("SELECT bk_supplier_account, bk_biz_id, processes FROM process_counts")
+            ).all()
+        ),
+        "names": sorted(
+            conn.execute(
+                text(
+                    "SELECT bk_supplier_account, bk_biz_id, bk_module_name, processes"
+                    " FROM binding_counts"
+                )
+            ).all()
+        ),
+        "bindings": sorted(
+            conn.execute(
+                text(
+                    "SELECT bk_process_id, bk_module_name, bk_supplier_account, bk_biz_id"
+                    " FROM process_bindings"
+                )
+            ).all()
+        ),
+    }
+
+
+def test_scale_migration_with_data_in_place(empty_url):
+    """0002 → 0003 (issue 7) with processes and bindings in place: the counts and the
+    bindings' businesses are filled in from the data, the triggers keep the counts from then
+    on, and 0003 → 0002 → 0003 keeps every process and binding."""
+    cfg = alembic_config(empty_url)
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "0002")
+    engine = create_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            for pid, account, biz in ((1, "0", 1), (2, "0", 1), (3, "0", 2), (4, "x", 1)):
+                conn.execute(
+                    text(
+                        "INSERT INTO processes (bk_process_id, bk_supplier_account, bk_biz_id,"
+                        " bk_process_name, description, port, protocol, bk_func_id,"
+                        ' bk_func_name, work_path, "user", start_cmd, stop_cmd, restart_cmd,'
+                        " face_stop_cmd, reload_cmd, pid_file, auto_start,"
+                        " bk_start_param_regex, create_time, last_time) VALUES (:pid, :account,"
+                        " :biz, :name, '', '80', '1', '', 'f', '', '', '', '', '', '', '', '',"
+                        " false, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    ),
+                    {"pid": pid, "account": account, "biz": biz, "name": f"p{pid}"},
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO process_bindings (bk_process_id, bk_module_name, create_time)"
+                    " VALUES (1, 'web', CURRENT_TIMESTAMP), (3, 'web', CURRENT_TIMESTAMP)"
+                )
+            )
+        command.upgrade(cfg, "head")
+        command.check(cfg)
+        with engine.begin() as conn:
+            assert _scale_state(conn) == {
+                "counts": [("0", 1, 2), ("0", 2, 1), ("x", 1, 1)],
+                "names": [("0", 1, "web", 1), ("0", 2, "web", 1)],
+                "bindings": [(1, "web", "0", 1), (3, "web", "0", 2)],
+            }
+            conn.execute(text("DELETE FROM processes WHERE bk_process_id = 2"))
+            assert _scale_state(conn)["counts"][0] == ("0", 1, 1)  # the trigger at work
+            conn.execute(text("DELETE FROM process_bindings WHERE bk_process_id = 3"))
+            assert _scale_state(conn)["names"] == [("0", 1, "web", 1), ("0", 2, "web", 0)]
+
+        command.downgrade(cfg, "0002")
+        assert not {"process_counts", "binding_counts"} & _tables(empty_url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM processes")).scalar() == 3
+            names = conn.execute(
+                text("SELECT bk_process_id, bk_module_name FROM process_bindings ORDER BY 1")
+            ).all()
+            assert [tuple(r) for r in names] == [(1, "web")]
+            # no trigger is left behind: a delete at 0002 touches no missing table
+            conn.execute(text("DELETE FROM processes WHERE bk_process_id = 4"))
+            conn.commit()
+
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            state = _scale_state(conn)
+            assert state["counts"] == [("0", 1, 1), ("0", 2, 1)]
+            assert state["names"] == [("0", 1, "web", 1)]
+    finally:
+        engine.dispose()
+
+
+def test_trgm_migration_says_what_to_run_when_the_role_may_not(postgres):
+    """A role that may not create extensions in its database: migration 0003 stops with a
+    message naming the statement a superuser must run."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from .conftest import PG_ADMIN_URL, _admin
+
+    url = postgres.create()
+    role = f"proc_test_role_{uuid.uuid4().hex[:8]}"
+    name = make_url(url).database
+    with _admin() as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        conn.execute(f'REVOKE CREATE ON DATABASE "{name}" FROM PUBLIC')
+    try:
+        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+            conn.execute(f'GRANT CREATE, USAGE ON SCHEMA public TO "{role}"')
+        as_role = make_url(PG_ADMIN_URL).set(database=name, username=role)
+        cfg = alembic_config(as_role.render_as_string(hide_password=False))
+        cfg.attributes["configure_logger"] = False
+        with pytest.raises(RuntimeError, match="CREATE EXTENSION pg_trgm"):
+            command.upgrade(cfg, "head")
+    finally:
+        with _admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def libpq_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -314,3 +314,26 @@ def test_condition_must_be_an_object(client):
         body = search(client, {"condition": condition}, headers=EN).get_json()
         assert body["result"] is False and body["bk_error_code"] in (1199006, 1199011), condition
         assert "condition" in body["bk_error_msg"], condition
+
+
+def test_regex_literal_prefix_is_a_range_that_changes_no_answer(client):
+    """A pattern anchored on literal text is also searched as a range of the name index
+    (issue 7); the answers are the pattern's own, at the edges of the range too."""
+    for name in ["ab", "abc", "ab\u00ff", "ab\U0001f600x", "aa\uffff", "ac", "a", "b", "abd-1"]:
+        create(client, bk_process_name=name, bk_func_name=f"f-{name}")
+    cases = {
+        "^ab": {"ab", "abc", "ab\u00ff", "ab\U0001f600x", "abd-1"},
+        "^abc?$": {"ab", "abc"},
+        "^ab+c": {"abc"},
+        "^a.": {"ab", "abc", "ab\u00ff", "ab\U0001f600x", "aa\uffff", "ac", "abd-1"},
+        "^abd\\-1$": {"abd-1"},
+        "^ab\U0001f600": {"ab\U0001f600x"},
+        "^a|^b": {"ab", "abc", "ab\u00ff", "ab\U0001f600x", "aa\uffff", "ac", "a", "b", "abd-1"},
+    }
+    for pattern, expected in cases.items():
+        body = {
+            "condition": {"bk_process_name": {"$regex": pattern}},
+            "fields": ["bk_process_name"],
+        }
+        found = {row["bk_process_name"] for row in ok(search(client, body))["info"]}
+        assert found == expected, pattern

@@ -107,11 +107,13 @@ def endpoint(
     envelope's data; None means "success"."""
     declared = Endpoint(op=op, body=body, result=result, account=account)
 
+    schema = body() if body is not None else None  # one instance: loading keeps no state
+
     def register(view: Callable) -> Callable:
         @functools.wraps(view)
         def run(**view_args):
             call = Call(declared, view_args)
-            args = [load(body, json_body())] if body is not None else []
+            args = [load(schema, json_body())] if schema is not None else []
             ids = {k: v for k, v in view_args.items() if k not in PATH_VALUES}
             data = view(call, *args, **ids)
             return ok() if data is None else ok(data)

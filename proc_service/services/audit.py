@@ -3,14 +3,16 @@ change it records, and audit search."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from .. import query
 from ..attributes import AUDIT
 from ..errors import ApiError
-from ..models import AuditLog
+from ..models import AuditLog, UTCDateTime
 from ..values import Invalid, timestamp
 from . import Actor, Scope, transaction
 
@@ -30,21 +32,72 @@ def record(
     desc: str | None = None,
 ) -> None:
     """One audit row; ``desc`` defaults to "<verb> <target>" ("update set")."""
-    sess.add(
-        AuditLog(
-            bk_supplier_account=scope.account,
-            bk_biz_id=scope.biz_id,
-            op_type=op_type,
-            op_target=target,
-            inst_id=inst_id,
-            op_desc=desc or f"{VERBS[op_type]} {target}",
-            operator=actor.operator,
-            op_from=actor.op_from,
-            op_time=datetime.now(UTC),
-            request_id=actor.request_id,
-            content={"pre_data": pre, "cur_data": cur},
-        )
+    record_many(
+        sess, scope, actor, op_type=op_type, target=target, changes=[(inst_id, pre, cur)], desc=desc
     )
+
+
+def record_many(
+    sess: Session,
+    scope: Scope,
+    actor: Actor,
+    *,
+    op_type: int,
+    target: str,
+    changes: list[tuple[int, dict, dict]],
+    desc: str | None = None,
+) -> None:
+    """The one writer of audit rows: one per (inst_id, pre, cur), in one INSERT … SELECT over
+    a JSON array (issue 7: a batch of 1000 is one statement, not 1000), in the order given.
+    ``desc`` defaults to "<verb> <target>" ("update set")."""
+    if not changes:
+        return
+    params = {
+        "account": scope.account,
+        "biz": scope.biz_id,
+        "op_type": op_type,
+        "target": target,
+        "desc": desc or f"{VERBS[op_type]} {target}",
+        "operator": actor.operator,
+        "op_from": actor.op_from,
+        "op_time": datetime.now(UTC),
+        "request_id": actor.request_id,
+        # Every row's own part as one JSON parameter: 11 parameters per row made PostgreSQL
+        # take 150-500 ms to bind a batch of 1000; one array of 1000 takes about 15 ms.
+        "rows": json.dumps(
+            [
+                {"inst_id": inst_id, "content": {"pre_data": pre, "cur_data": cur}}
+                for inst_id, pre, cur in changes
+            ],
+            ensure_ascii=False,
+        ),
+    }
+    postgres = sess.get_bind().dialect.name == "postgresql"
+    sess.execute(_MANY_PG if postgres else _MANY_SQLITE, params)
+
+
+_MANY = (
+    "INSERT INTO audit_log (bk_supplier_account, bk_biz_id, op_type, op_target, inst_id,"
+    " op_desc, operator, op_from, op_time, request_id, content)"
+    " SELECT :account, :biz, :op_type, :target, {inst_id}, :desc, :operator, :op_from,"
+    " :op_time, :request_id, {content} FROM {elements} ORDER BY {position}"
+)
+_MANY_PG = text(
+    _MANY.format(
+        inst_id="CAST(e.value ->> 'inst_id' AS BIGINT)",
+        content="e.value -> 'content'",
+        elements="jsonb_array_elements(CAST(:rows AS JSONB)) WITH ORDINALITY AS e(value, n)",
+        position="e.n",
+    )
+).bindparams(bindparam("op_time", type_=UTCDateTime()))
+_MANY_SQLITE = text(
+    _MANY.format(
+        inst_id="json_extract(e.value, '$.inst_id')",
+        content="json_extract(e.value, '$.content')",
+        elements="json_each(:rows) AS e",
+        position="e.key",
+    )
+).bindparams(bindparam("op_time", type_=UTCDateTime()))
 
 
 def search(sess: Session, account: str, body: dict, regex_timeout_ms: int) -> dict:

@@ -60,7 +60,14 @@ def bind(sess: Session, scope: Scope, actor: Actor, process_id: int, name: str) 
     if name in names:
         return  # already bound: nothing changes, nothing to audit
     sess.add(
-        ProcessBinding(bk_process_id=process_id, bk_module_name=name, create_time=datetime.now(UTC))
+        ProcessBinding(
+            bk_process_id=process_id,
+            bk_module_name=name,
+            create_time=datetime.now(UTC),
+            # the process's own account and business (migration 0003, for counting by name)
+            bk_supplier_account=scope.account,
+            bk_biz_id=scope.biz_id,
+        )
     )
     _audit(sess, scope, actor, process_id, f"bind module [{name}]", names, names | {name})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from .. import query
@@ -97,8 +97,10 @@ def search(
     regex_timeout_ms: int,
     where: Iterable[ColumnElement] = (),
     special: query.Special | None = None,
+    count: Select | None = None,
 ) -> dict:
-    """search_process, search_set, search_module: ``body`` has been through SearchSchema."""
+    """search_process, search_set, search_module: ``body`` has been through SearchSchema.
+    ``count``: a cheaper statement for the total than counting the matches (counting.py)."""
     page = body["page"]
     found = query.build(
         kind,
@@ -110,6 +112,8 @@ def search(
         sort=page["sort"],
         special=special,
     )
+    if count is not None:
+        found.count = count
     return transaction.search(sess, found, regex_timeout_ms)
 
 

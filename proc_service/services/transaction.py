@@ -53,6 +53,8 @@ def search(sess: Session, found: query.Search, regex_timeout_ms: int) -> dict:
         with db.read(sess, snapshot=True), limit:
             count = sess.scalar(found.count)
             beyond = count <= found.start
+            if found.index_order:  # issue 7: an index's order, whatever the statistics
+                db.index_order(sess)
             rows = [] if beyond else sess.execute(found.page).mappings().all()
     except (DataError, OperationalError) as exc:
         # A pattern one engine refused or ran out of time on: the pattern is at fault.

@@ -1,0 +1,62 @@
+"""Counts a process search reads instead of counting matching rows (issue 7).
+
+A search's ``count`` is exact (contract §3). Counting a whole business row by row costs time in
+proportion to the business (85 ms at 900,000 processes), so two shapes read a count that is
+already there:
+
+- no condition: the business's row of ``process_counts``, which triggers on ``processes`` keep
+  (migration 0003) in the transaction of every insert and delete, so it is as exact, and as
+  isolated, as the rows themselves;
+- only ``bk_module_name``: for one name, its row of ``binding_counts`` (kept by triggers on
+  ``process_bindings`` in the same way); for several, the bindings, which carry their
+  process's business, counted from one range of ``ix_process_bindings_scope``.
+
+Every other search counts its matches as before.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+
+from . import query
+from .attributes import PROCESS
+from .models import BindingCount, ProcessBinding, ProcessCount
+from .services import Scope
+
+IGNORED = PROCESS.ignored_conditions  # conditions the path overrides (§3)
+
+
+def process_count(scope: Scope, condition: dict) -> Select | None:
+    """A cheaper COUNT for this search of ``scope``, or None to count the matches. Call it
+    after query.build, which has checked the condition."""
+    keys = [key for key in condition if key not in IGNORED]
+    if not keys:
+        stored = (
+            select(ProcessCount.processes)
+            .where(
+                ProcessCount.bk_supplier_account == scope.account,
+                ProcessCount.bk_biz_id == scope.biz_id,
+            )
+            .scalar_subquery()
+        )
+        return select(func.coalesce(stored, 0))
+    if keys == ["bk_module_name"]:
+        names = query.names("bk_module_name", condition["bk_module_name"])
+        if len(set(names)) == 1:  # kept per name, like the business's count
+            stored = (
+                select(BindingCount.processes)
+                .where(
+                    BindingCount.bk_supplier_account == scope.account,
+                    BindingCount.bk_biz_id == scope.biz_id,
+                    BindingCount.bk_module_name == names[0],
+                )
+                .scalar_subquery()
+            )
+            return select(func.coalesce(stored, 0))
+        # Several names: a process bound to two of them counts once.
+        return select(func.count(ProcessBinding.bk_process_id.distinct())).where(
+            ProcessBinding.bk_supplier_account == scope.account,
+            ProcessBinding.bk_biz_id == scope.biz_id,
+            ProcessBinding.bk_module_name.in_(names),
+        )
+    return None

@@ -1,0 +1,93 @@
+"""Query plans on PostgreSQL (issue 7): capture the SQL a request runs, EXPLAIN it, and name
+what a plan does that would make a request cost time in proportion to its business."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+EXPLAINED = ("SELECT", "UPDATE", "INSERT", "DELETE", "WITH")
+
+
+@contextmanager
+def captured(engine) -> Iterator[list[tuple[str, dict]]]:
+    """(statement, estimated plan) of every query the engine runs inside the block. Each is
+    EXPLAINed (nothing more is executed) just before it runs, on its own connection and in its
+    own transaction, so that the transaction's settings (SET LOCAL) and snapshot apply."""
+    found: list[tuple[str, dict]] = []
+
+    def record(_conn, cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith(EXPLAINED):
+            found.append((statement, explain(cursor.connection, statement, parameters)))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield found
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def explain(conn, statement: str, parameters) -> dict:
+    """The estimated plan as EXPLAIN (FORMAT JSON) gives it, on a psycopg connection."""
+    row = conn.execute("EXPLAIN (FORMAT JSON) " + statement, parameters or None).fetchone()
+    plan = row[0] if not isinstance(row[0], str) else json.loads(row[0])
+    return plan[0]["Plan"]
+
+
+def _nodes(node: dict, parent: dict | None = None) -> Iterator[tuple[dict, dict | None]]:
+    yield node, parent
+    for child in node.get("Plans", ()):
+        yield from _nodes(child, node)
+
+
+def _scans(node: dict, relation: str) -> list[dict]:
+    return [n for n, _ in _nodes(node) if n.get("Relation Name") == relation]
+
+
+SCOPE_ONLY = ("bk_supplier_account", "bk_biz_id")
+
+
+def _whole_business(scan: dict) -> bool:
+    """A scan of processes whose only condition is the business: it reads all of it."""
+    conditions = " ".join(str(scan.get(k, "")) for k in ("Index Cond", "Recheck Cond"))
+    if scan["Node Type"] == "Seq Scan":
+        return True
+    columns = {
+        c
+        for c in ("bk_process_id", "bk_process_name", "bk_func_name", "priority", "port", "user")
+        if c in conditions
+    }
+    return not columns and all(c in conditions for c in SCOPE_ONLY)
+
+
+def problems(plan: dict, business_rows: int) -> list[str]:
+    """What the plan does wrong: a sequential scan of processes, a sort of the whole business
+    (a Sort over a scan that reads the whole business, or over at least a tenth of it), or a
+    nested loop whose inner side goes over bindings other than by their key."""
+    found = []
+    for node, _ in _nodes(plan):
+        kind = node["Node Type"]
+        if kind == "Seq Scan" and node.get("Relation Name") == "processes":
+            found.append("sequential scan of processes")
+        if kind == "Sort":
+            below = node["Plans"][0]
+            if below.get("Plan Rows", 0) >= business_rows // 10 or any(
+                _whole_business(s) for s in _scans(below, "processes")
+            ):
+                found.append(f"sort of the whole business ({node.get('Sort Key')})")
+        if kind == "Nested Loop":
+            inner = next(
+                (c for c in node["Plans"] if c.get("Parent Relationship") == "Inner"), None
+            )
+            for scan in _scans(inner or {}, "process_bindings"):
+                # probing the key (process, name) for the outer process: by index or bitmap
+                probe = str(scan.get("Index Cond", "")) + str(scan.get("Recheck Cond", ""))
+                keyed = "bk_process_id = processes.bk_process_id" in probe and scan[
+                    "Node Type"
+                ] in ("Index Scan", "Index Only Scan", "Bitmap Heap Scan")
+                if not keyed:
+                    found.append(f"nested loop over bindings ({scan['Node Type']})")
+    return found
