@@ -436,9 +436,12 @@ def run_gunicorn(env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
 
 
 @contextlib.contextmanager
-def gunicorn(db_url: str, workers: int = 2, **settings: str) -> Iterator[str]:
+def gunicorn(
+    db_url: str, workers: int = 2, cmd_args: str | None = None, **settings: str
+) -> Iterator[str]:
     """gunicorn as the README starts it, serving ``db_url``; yields its base URL once /readyz
-    answers 200, and stops it at the end."""
+    answers 200, and stops it at the end. ``cmd_args`` is GUNICORN_CMD_ARGS (command-line
+    settings over gunicorn.conf.py), ``settings`` extra PROC_* variables."""
     port = free_port()
     env = gunicorn_env(
         PROC_DATABASE_URL=db_url,
@@ -446,6 +449,8 @@ def gunicorn(db_url: str, workers: int = 2, **settings: str) -> Iterator[str]:
         PROC_WORKERS=str(workers),
         **settings,
     )
+    if cmd_args:
+        env["GUNICORN_CMD_ARGS"] = cmd_args
     proc = subprocess.Popen(
         [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT,
@@ -454,22 +459,26 @@ def gunicorn(db_url: str, workers: int = 2, **settings: str) -> Iterator[str]:
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:  # not listening yet, or a worker still booting
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"gunicorn did not become ready: {proc.stderr.read().decode()[-2000:]}")
-        time.sleep(0.1)
     try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening yet, or a worker still booting
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"gunicorn did not become ready: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.1)
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 # --- the client wrapper ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from .serve import gunicorn
+from .kit import gunicorn
 
 
 @pytest.fixture(scope="module")
