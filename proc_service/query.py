@@ -33,7 +33,7 @@ from .attributes import Attribute, Kind
 from .errors import ApiError
 from .models import MODELS
 from .regex import Refused, portable
-from .values import LIST_LIMIT, PAGE_LIMIT, REGEX_LIMIT, Invalid, coerce, storable_text
+from .values import BATCH_LIMIT, LIST_LIMIT, PAGE_LIMIT, REGEX_LIMIT, Invalid, coerce, storable_text
 
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
@@ -100,7 +100,7 @@ def build(
     stmt = (
         select(*(getattr(model, name) for name in fields))
         .where(*where)
-        .order_by(*order(model, kind.sortable, sort, kind.id_field, tie))
+        .order_by(*order(model, kind, sort, tie))
         .offset(start)
         .limit(limit)
     )
@@ -127,24 +127,28 @@ def conditions(kind: Kind, model, condition: dict, special: Special) -> list[Col
 
 
 def page_window(start: int, limit: int, default: int, prefix: str = "") -> tuple[int, int]:
-    """start ≥ 0 (else 1199006); limit 1..PAGE_LIMIT, 0 meaning ``default`` (else 1199015)."""
+    """start ≥ 0 (else 1199006); limit 1..PAGE_LIMIT (else 1199015), 0 meaning ``default`` (0:
+    every match, up to BATCH_LIMIT)."""
     if start < 0:
         raise ApiError(1199006, f"{prefix}start")
-    limit = limit or default
+    if limit == 0:
+        return start, default or BATCH_LIMIT
     if not 0 < limit <= PAGE_LIMIT:
         raise ApiError(1199015, f"{prefix}limit")
     return start, limit
 
 
-def order(model, sortable, sort: str, tie: str, tie_descending: bool | None = False) -> list:
-    """``sort`` ("name,-id") as ORDER BY over the names in ``sortable``, ending with ``tie`` so
-    that the order is total and pages never overlap. ``tie`` is ascending unless
+def order(model, kind: Kind, sort: str, tie_descending: bool | None = False) -> list:
+    """``sort`` ("name,-id") as ORDER BY over the kind's sort keys, ending with its id field so
+    that the order is total and pages never overlap. The id is ascending unless
     ``tie_descending``; None makes it follow the first key's direction."""
+    tie = kind.id_field
     items, seen = [], set()
     for item in filter(None, (part.strip() for part in sort.split(","))):
         name = item[1:] if item.startswith("-") else item
-        if name not in sortable:
+        if name not in kind.sort_keys:
             raise ApiError(1199011, name)
+        name = kind.sort_field(name)
         if name not in seen:
             seen.add(name)
             items.append((name, item.startswith("-")))

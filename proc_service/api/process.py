@@ -13,7 +13,7 @@ from .endpoint import endpoint
 
 blp = Blueprint("process", __name__, url_prefix="/api/v3/proc", description="Processes")
 
-ALL = "/<account:bk_supplier_account>/<id:bk_biz_id>"
+ALL = "/<proc_account:bk_supplier_account>/<id:bk_biz_id>"
 ONE = ALL + "/<id:bk_process_id>"
 
 
