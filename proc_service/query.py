@@ -33,7 +33,16 @@ from .attributes import Attribute, Kind
 from .errors import ApiError
 from .models import MODELS
 from .regex import Refused, portable
-from .values import BATCH_LIMIT, LIST_LIMIT, PAGE_LIMIT, REGEX_LIMIT, Invalid, coerce, storable_text
+from .values import (
+    BATCH_LIMIT,
+    LIST_LIMIT,
+    PAGE_LIMIT,
+    REGEX_LIMIT,
+    SPACES,
+    Invalid,
+    coerce,
+    storable_text,
+)
 
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
@@ -96,7 +105,7 @@ def build(
     start, limit = page_window(start, limit, kind.default_limit, prefix)
     tie = None if kind.tie_follows_sort else False
     # An empty sort is the default one, as an empty limit is.
-    sort = sort if sort.replace(",", "").strip() else kind.default_sort
+    sort = sort if sort.replace(",", "").strip(SPACES) else kind.default_sort
     stmt = (
         select(*(getattr(model, name) for name in fields))
         .where(*where)
@@ -144,7 +153,7 @@ def order(model, kind: Kind, sort: str, tie_descending: bool | None = False) -> 
     ``tie_descending``; None makes it follow the first key's direction."""
     tie = kind.id_field
     items, seen = [], set()
-    for item in filter(None, (part.strip() for part in sort.split(","))):
+    for item in filter(None, (part.strip(SPACES) for part in sort.split(","))):
         name = item[1:] if item.startswith("-") else item
         if name not in kind.sort_keys:
             raise ApiError(1199011, name)

@@ -18,6 +18,15 @@ class EnvelopeSchema(Schema):
     data = fields.Raw(allow_none=True)
 
 
+class ErrorEnvelopeSchema(EnvelopeSchema):
+    """An error (§1): result false, a code > 0, the message in the request's language, data
+    null."""
+
+    result = fields.Boolean(required=True, metadata={"description": "false"})
+    bk_error_code = fields.Integer(required=True, metadata={"minimum": 1})
+    data = fields.Raw(allow_none=True, metadata={"description": "null"})
+
+
 @functools.cache  # one class per name: OpenAPI names components after them
 def output_schema(kind: Kind, name: str) -> type[Schema]:
     """One object of ``kind`` as search (and create, for sets and modules) answers it."""
