@@ -133,13 +133,13 @@ def endpoint(
             return ok() if data is None else ok(data)
 
         run.declared = declared
-        blp.route(rule, methods=[method])(blp.doc(**_openapi(declared))(run))
+        blp.route(rule, methods=[method])(blp.doc(**_openapi(declared, view.__name__))(run))
         return run
 
     return register
 
 
-def _openapi(declared: Endpoint) -> dict:
+def _openapi(declared: Endpoint, name: str) -> dict:
     statuses = set(ERRORS)
     if declared.op not in (Op.CREATE, Op.UPDATE):
         statuses.discard(409)  # only creates and updates can break a uniqueness rule
@@ -161,7 +161,8 @@ def _openapi(declared: Endpoint) -> dict:
             "headers": headers,
             "content": {"application/json": {"schema": ErrorEnvelopeSchema}},
         }
-    spec: dict = {"responses": responses}
+    # the bk-cmdb API's name: what a generated client calls the function
+    spec: dict = {"operationId": name, "responses": responses}
     if declared.account == HEADER:
         spec["parameters"] = [ACCOUNT_HEADER]
     if declared.body is not None:

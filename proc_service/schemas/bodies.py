@@ -89,7 +89,9 @@ def _batch_schema() -> type[BodySchema]:
     class Batch(BodySchema):
         # at least one attribute besides the ids (else 1199008 'attributes')
         openapi_extra: ClassVar[dict] = {
-            "anyOf": [{"required": [a.id]} for a in PROCESS.writable if a.batch_writable]
+            "allOf": [
+                {"anyOf": [{"required": [a.id]} for a in PROCESS.writable if a.batch_writable]}
+            ]
         }
 
         @post_load

@@ -65,7 +65,12 @@ class BoundModuleSchema(Schema):
 
 
 SuccessSchema = enveloped(fields.String(metadata={"example": "success"}), "Success")
-CreatedSchema = enveloped(fields.Dict(metadata={"example": {"bk_process_id": 1}}), "Created")
+CreatedSchema = enveloped(
+    fields.Nested(
+        Schema.from_dict({"bk_process_id": fields.Integer(required=True)}, name="CreatedData")
+    ),
+    "Created",
+)
 SearchResultSchema = search_result(PROCESS, "Process")
 SetSearchResultSchema = search_result(SET, "Set")
 ModuleSearchResultSchema = search_result(MODULE, "Module")
