@@ -43,6 +43,14 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 def on_starting(server):
     """Check the tokens file and migrate once, in the master, before any worker serves
     (PROC_MIGRATE_ON_START=0 skips the migration)."""
+    from proc_service.config import ConfigError, time_zone
+
+    try:  # a bad PROC_TIME_ZONE stops the server here, clearly
+        time_zone()
+    except ConfigError as exc:
+        server.log.error("not starting: %s", exc)
+        on_exit(server)
+        sys.exit(1)
     tokens_file = os.environ.get("PROC_API_TOKENS_FILE")
     if tokens_file is not None:  # a malformed (or empty) one stops the server here, clearly
         from proc_service.auth import TokensFileError, load_tokens

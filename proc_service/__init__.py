@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from flask_smorest import Api
 
@@ -9,6 +10,7 @@ from . import auth, cli, config, db, docs, envelope, handlers, logs, pipeline
 from .api import audit, binding, business, meta, metadata, process, topology, ui
 from .api.paths import CONVERTERS
 from .migrate import head_revisions
+from .schemas.document import COMPONENTS
 
 
 class _App(Flask):
@@ -18,6 +20,19 @@ class _App(Flask):
         response = envelope.ok(sorted(allow))
         response.allow.update(allow)
         return response
+
+
+class _Api(Api):
+    # Every endpoint documents its own error statuses (api/endpoint.py), not a catch-all.
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+
+class _MarshmallowPlugin(MarshmallowPlugin):
+    """A schema's ``openapi_extra`` (what its fields alone cannot say) joins its document."""
+
+    def schema_helper(self, name, _, schema=None, **kwargs):
+        doc = super().schema_helper(name, _, schema=schema, **kwargs)
+        return {**doc, **getattr(schema, "openapi_extra", {})} if doc is not None else doc
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -52,7 +67,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     app.extensions["migration_heads"] = head_revisions(app.config["DATABASE_URL"])
 
-    api = Api(app)
+    api = _Api(app, spec_kwargs={"marshmallow_plugin": _MarshmallowPlugin()})
+    for name, schema in COMPONENTS.items():  # shared value schemas (schemas/document.py)
+        api.spec.components.schema(name, schema)
     for name, converter in CONVERTERS.items():
         app.url_map.converters[name] = converter
         api.register_converter(converter, lambda c: dict(c.openapi))

@@ -143,9 +143,11 @@ class Kind:
     # hold each as a unique index named uq_<table>_<rule>
     unique_rules: tuple[tuple[str, tuple[str, ...], bool], ...] = ()
     unique_scope: tuple[str, ...] = ("bk_supplier_account", "bk_biz_id")
-    # search: rows when a request gives no limit, the order when it gives no sort, and whether
-    # the id that breaks ties follows the first sort key's direction (else it is ascending)
-    default_limit: int = 200
+    # search: rows when a request gives no limit (0: every match, up to values.BATCH_LIMIT, so
+    # that bk-cmdb's "select all pages" gets all it batch-edits, §3), the order when it gives no
+    # sort, and whether the id that breaks ties follows the first sort key's direction (else it
+    # is ascending)
+    default_limit: int = 0
     default_sort: str = ""
     tie_follows_sort: bool = False
     # objects live in the (account, business) of the path; audit rows only record theirs
@@ -186,6 +188,16 @@ class Kind:
     @cached_property
     def sortable(self) -> tuple[str, ...]:
         return tuple(k for k, a in self.by_id.items() if a.sortable)
+
+    @cached_property
+    def sort_keys(self) -> tuple[str, ...]:
+        """What page.sort takes: the sortable fields, and ``id`` for the kind's own id field
+        (bk-cmdb v3.1.0's topology page sorts sets and modules by "id", §3)."""
+        return tuple(dict.fromkeys((*self.sortable, "id")))
+
+    def sort_field(self, name: str) -> str:
+        """The field a sort key names: ``id`` is the kind's id field."""
+        return self.id_field if name == "id" else name
 
 
 def _system(id_: str, zh: str, en: str) -> tuple[Attribute, ...]:

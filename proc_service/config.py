@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'instance' / 'proc_service.sqlite3'}"
+
+
+class ConfigError(ValueError):
+    """A setting the service cannot run with: start-up stops with this message."""
+
+
+def time_zone(name: str | None = None) -> ZoneInfo:
+    """PROC_TIME_ZONE, an IANA name (default UTC): the zone of audit times sent without an
+    offset (§5), as bk-cmdb read them in its server's zone."""
+    if name is None:
+        name = os.environ.get("PROC_TIME_ZONE", "") or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(
+            f"PROC_TIME_ZONE={name!r} is not an IANA time zone name (such as UTC or Asia/Shanghai)"
+        ) from None
 
 
 def database_url() -> str:
@@ -29,4 +47,6 @@ def from_environment() -> dict:
         # Access control (§7b): a JSON file of token digests; unset, /api/v3 is open.
         # Set but empty is an error at start-up, not "off": it fails closed.
         "API_TOKENS_FILE": os.environ.get("PROC_API_TOKENS_FILE"),
+        # Audit search reads a time without an offset in this zone (§5); a bad name stops here.
+        "TIME_ZONE": time_zone(),
     }

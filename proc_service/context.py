@@ -46,7 +46,7 @@ def language() -> str:
 def supplier_account() -> str:
     """HTTP_BLUEKING_SUPPLIER_ID, for the endpoints whose path has no account (§1): "0" when
     absent or empty, else an account as the path would take it, or 400 / 1199003."""
-    sent = request.headers.get("HTTP_BLUEKING_SUPPLIER_ID", "").strip()
+    sent = request.headers.get("HTTP_BLUEKING_SUPPLIER_ID", "").strip(" \t")
     if not sent:
         return "0"
     if not ACCOUNT.fullmatch(sent):

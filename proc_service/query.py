@@ -32,7 +32,16 @@ from .attributes import Attribute, Kind
 from .errors import ApiError
 from .models import MODELS
 from .regex import Refused, portable
-from .values import LIST_LIMIT, PAGE_LIMIT, REGEX_LIMIT, Invalid, coerce, storable_text
+from .values import (
+    BATCH_LIMIT,
+    LIST_LIMIT,
+    PAGE_LIMIT,
+    REGEX_LIMIT,
+    SPACES,
+    Invalid,
+    coerce,
+    storable_text,
+)
 
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
@@ -108,11 +117,11 @@ def build(
     start, limit = page_window(start, limit, kind.default_limit, prefix)
     tie = None if kind.tie_follows_sort else False
     # An empty sort is the default one, as an empty limit is.
-    sort = sort if sort.replace(",", "").strip() else kind.default_sort
+    sort = sort if sort.replace(",", "").strip(SPACES) else kind.default_sort
     stmt = (
         select(*(getattr(model, name) for name in fields))
         .where(*where)
-        .order_by(*order(model, kind.sortable, sort, kind.id_field, tie, unique=_unique(kind)))
+        .order_by(*order(model, kind, sort, tie, unique=_unique(kind)))
         .offset(start)
         .limit(limit)
     )
@@ -123,7 +132,7 @@ def build(
         if k in kind.conditions and isinstance(v, dict) and "$regex" in v
     )
     # issue 7: a page of the whole scope, or of ids in id order, is read in an index's order
-    sorted_by = {part.strip().lstrip("-") for part in sort.split(",")} - {""}
+    sorted_by = {kind.sort_field(p.strip(SPACES).lstrip("-")) for p in sort.split(",")} - {""}
     keys = {key for key in condition if key not in kind.ignored_conditions}
     by_id = sorted_by <= {kind.id_field} and keys <= {kind.id_field}
     index_order = not filtered or by_id
@@ -152,32 +161,31 @@ def _unique(kind: Kind) -> tuple[str, ...]:
 
 
 def page_window(start: int, limit: int, default: int, prefix: str = "") -> tuple[int, int]:
-    """start ≥ 0 (else 1199006); limit 1..PAGE_LIMIT, 0 meaning ``default`` (else 1199015)."""
+    """start ≥ 0 (else 1199006); limit 1..PAGE_LIMIT (else 1199015), 0 meaning ``default`` (0:
+    every match, up to BATCH_LIMIT)."""
     if start < 0:
         raise ApiError(1199006, f"{prefix}start")
-    limit = limit or default
+    if limit == 0:
+        return start, default or BATCH_LIMIT
     if not 0 < limit <= PAGE_LIMIT:
         raise ApiError(1199015, f"{prefix}limit")
     return start, limit
 
 
 def order(
-    model,
-    sortable,
-    sort: str,
-    tie: str,
-    tie_descending: bool | None = False,
-    unique: tuple[str, ...] = (),
+    model, kind: Kind, sort: str, tie_descending: bool | None = False, unique: tuple[str, ...] = ()
 ) -> list:
-    """``sort`` ("name,-id") as ORDER BY over the names in ``sortable``, ending with ``tie`` so
-    that the order is total and pages never overlap. ``tie`` is ascending unless
+    """``sort`` ("name,-id") as ORDER BY over the kind's sort keys, ending with its id field so
+    that the order is total and pages never overlap. The id is ascending unless
     ``tie_descending``; None makes it follow the first key's direction. ``unique`` names keys
     that no two rows of the scope share: the order ends at the first of them."""
+    tie = kind.id_field
     items, seen = [], set()
-    for item in filter(None, (part.strip() for part in sort.split(","))):
+    for item in filter(None, (part.strip(SPACES) for part in sort.split(","))):
         name = item[1:] if item.startswith("-") else item
-        if name not in sortable:
+        if name not in kind.sort_keys:
             raise ApiError(1199011, name)
+        name = kind.sort_field(name)
         if name not in seen:
             seen.add(name)
             items.append((name, item.startswith("-")))

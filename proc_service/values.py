@@ -18,6 +18,8 @@ BATCH_LIMIT = 1000  # ids in one batch update; also rows of a search without a l
 LIST_LIMIT = 1000  # values of $in / $nin
 REGEX_LIMIT = 256  # characters of a $regex pattern
 INT64_MAX = 2**63 - 1
+# What "spaces around" an id of a batch or a sort key may be (the OpenAPI patterns say the same)
+SPACES = " \t\n\r\f\v"
 
 # A positive id as decimal text: "+5" and "007" are fine; leading zeros do not count as digits.
 _ID_TEXT = re.compile(r"\+?0*([0-9]{1,19})")

@@ -32,7 +32,7 @@ def test_rows_of_create_update_delete_carry_the_process_before_and_after(client)
     delete_request = resp.headers["X-Request-Id"]
     assert len({"req-c", update_request, delete_request}) == 3
 
-    deleted, update, create_ = rows(client)
+    deleted, update, create_ = rows(client, headers=EN)
     for row in (deleted, update, create_):
         assert (row["bk_supplier_account"], row["bk_biz_id"]) == ("0", 5)
         assert (row["op_target"], row["inst_id"]) == ("process", pid)
@@ -71,7 +71,7 @@ def test_batch_update_writes_one_row_per_process(client):
         headers={"BK_User": "carol"},
     )  # fmt: skip
     ok(resp)
-    info = rows(client, {"condition": {"op_type": 2}})
+    info = rows(client, {"condition": {"op_type": 2}}, headers=EN)
     assert sorted(row["inst_id"] for row in info) == sorted(pids[:3])
     for row in info:
         pid = row["inst_id"]
@@ -91,7 +91,7 @@ def test_set_and_module_rows(client):
     sid = created_set["bk_set_id"]
     headers = {"X-Request-Id": "req-mod"}
     module = new_module(client, sid, "nginx", biz=4, account="acme", headers=headers)
-    info = rows(client, account="acme")
+    info = rows(client, account="acme", headers=EN)
     assert labels(info) == ["mod", "set"]
     mod_row, set_row = info
     scope = ("bk_supplier_account", "bk_biz_id", "op_type", "op_target")
@@ -124,7 +124,7 @@ def test_bind_and_unbind_rows(client):
     ok(client.put(bind))  # binding twice changes nothing: no row
     ok(client.delete(bind, headers={"X-Request-Id": "req-unbind"}))
     ok(client.delete(bind))  # nothing to unbind: no row
-    info = rows(client, {"condition": {"op_type": 2}})
+    info = rows(client, {"condition": {"op_type": 2}}, headers=EN)
     assert labels(info) == ["unbind", "bind"]
     unbind, bound = info
     assert (bound["op_desc"], bound["op_target"], bound["inst_id"], bound["operator"]) == (

@@ -49,9 +49,14 @@ def test_openapi_documents_the_process_endpoints(client):
     create = spec["components"]["schemas"]["ProcessCreate"]
     # Generated from the attribute table: limits and options come through.
     assert create["properties"]["bk_process_name"]["maxLength"] == 256
+    assert create["properties"]["bk_process_name"]["minLength"] == 1
     assert create["properties"]["work_path"]["maxLength"] == 2000
-    assert create["properties"]["bind_ip"]["enum"] == ["1", "2", "3", "4"]
-    assert create["properties"]["proc_num"]["maximum"] == 10000
+    # an enum is its code, as text ("" for no choice) or as an integer
+    assert [m["enum"] for m in create["properties"]["bind_ip"]["anyOf"]] == [
+        ["1", "2", "3", "4", ""],
+        [1, 2, 3, 4],
+    ]
+    assert create["properties"]["proc_num"]["anyOf"][0]["maximum"] == 10000
     assert set(create["required"]) == {"bk_process_name", "bk_func_name"}
     params = paths["/api/v3/proc/{bk_supplier_account}/{bk_biz_id}/{bk_process_id}"]["parameters"]
     assert {p["name"]: p["schema"]["type"] for p in params} == {
@@ -78,11 +83,16 @@ def test_openapi_documents_topology_bindings_and_audit(client):
     assert [p["name"] for p in audit["parameters"]] == ["HTTP_BLUEKING_SUPPLIER_ID"]
     schemas = spec["components"]["schemas"]
     # Generated from the set and module tables, like the process schemas.
-    assert schemas["SetCreate"]["properties"]["bk_set_env"]["enum"] == ["1", "2", "3"]
-    assert schemas["SetCreate"]["properties"]["bk_capacity"]["maximum"] == 999999999
+    assert schemas["SetCreate"]["properties"]["bk_set_env"]["anyOf"][0]["enum"] == [
+        "1",
+        "2",
+        "3",
+        "",
+    ]
+    assert schemas["SetCreate"]["properties"]["bk_capacity"]["anyOf"][0]["maximum"] == 999999999
     assert schemas["SetCreate"]["required"] == ["bk_set_name"]
     assert schemas["ModuleCreate"]["required"] == ["bk_module_name"]
-    assert schemas["ModuleCreate"]["properties"]["bk_module_type"]["enum"] == ["1", "2"]
+    assert schemas["ModuleCreate"]["properties"]["bk_module_type"]["anyOf"][1]["enum"] == [1, 2]
 
 
 def test_metrics_count_requests(client):

@@ -56,14 +56,18 @@ def test_page_start_limit_and_count(client):
     assert len(found(client, {"page": {"limit": "200"}})["info"]) == 7
 
 
-def test_default_limit_is_200(client):
+def test_absent_limit_answers_every_match_up_to_the_batch_limit(client):
+    """§3: no page, page {} or limit 0 is "every match, up to 1000" (v3.2's select-all);
+    an explicit limit stays 1..200."""
     ids = bulk(client, 201)
     for page in [None, {}, {"limit": 0}, {"limit": "0"}, {"start": 0}, {"sort": ""}]:
         data = found(client, {} if page is None else {"page": page})
         assert data["count"] == 201, page
-        assert [p["bk_process_id"] for p in data["info"]] == ids[:200], page
+        assert [p["bk_process_id"] for p in data["info"]] == ids, page
         rest = found(client, {"page": {**(page or {}), "start": 200}})
         assert [p["bk_process_id"] for p in rest["info"]] == ids[200:], page
+    limited = found(client, {"page": {"limit": 200}})["info"]
+    assert [p["bk_process_id"] for p in limited] == ids[:200]
 
 
 BAD_PAGE = [

@@ -104,12 +104,13 @@ def test_readme_walkthrough_runs_as_written(server):
         found = outputs[4]["data"]
         assert found["count"] == 1 and found["info"][0]["bk_process_name"] == "gamesvr"
         trail = outputs[5]["data"]["info"]
+        # in Chinese: the walk-through sends no language header (§1, §5)
         assert [row["op_desc"] for row in trail] == [
-            "bind module [gameserver]",
-            "create process",
-            "create module",
-            "create module",
-            "create set",
+            "绑定模块 [gameserver]",
+            "创建进程",
+            "创建模块",
+            "创建模块",
+            "创建集群",
         ]
         assert {row["operator"] for row in trail} == {"admin"}
         assert [out["data"] for out in outputs[6:]] == ["success", "success"]

@@ -138,7 +138,7 @@ def test_bind_and_unbind_audit_rows(client, db_url):
         client.post(
             "/api/v3/audit/search",
             json={"condition": {"op_target": "process", "inst_id": pid, "op_type": 2}},
-            headers={ACCOUNT_HEADER: account},
+            headers={ACCOUNT_HEADER: account, "HTTP_BLUEKING_LANGUAGE": "en"},
         )
     )
     assert found["count"] == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from ..errors import Op
@@ -24,4 +25,5 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v3/audit", description="Audi
 )
 def search_audit(call, body):
     """search_audit: the audit rows of one supplier account (HTTP_BLUEKING_SUPPLIER_ID)"""
-    return service.search(call.session, call.account, body, call.regex_timeout_ms)
+    zone = current_app.config["TIME_ZONE"]
+    return service.search(call.session, call.account, body, call.regex_timeout_ms, zone, call.lang)

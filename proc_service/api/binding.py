@@ -13,7 +13,7 @@ blp = Blueprint(
     "binding", __name__, url_prefix="/api/v3/proc/module", description="Process bindings"
 )
 
-ONE = "/<account:bk_supplier_account>/<id:bk_biz_id>/<id:bk_process_id>"
+ONE = "/<proc_account:bk_supplier_account>/<id:bk_biz_id>/<id:bk_process_id>"
 # A module name is URL-decoded text that may hold "/" (sent as %2F): the rest of the path.
 NAMED = ONE + "/<module_name:bk_module_name>"
 

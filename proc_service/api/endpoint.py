@@ -22,7 +22,7 @@ from .. import auth, context, db
 from ..envelope import ok
 from ..errors import Op
 from ..schemas.loading import load
-from ..schemas.responses import EnvelopeSchema, SuccessSchema
+from ..schemas.responses import ErrorEnvelopeSchema, SuccessSchema
 from ..services import Actor, Scope
 from .body import json_body
 from .paths import ACCOUNT_DOC
@@ -87,8 +87,27 @@ def current_endpoint() -> Endpoint | None:
 ACCOUNT_HEADER = {
     "in": "header",
     "name": "HTTP_BLUEKING_SUPPLIER_ID",
-    "description": "supplier account (this path has none)",
-    "schema": {"type": "string", "pattern": ACCOUNT_DOC, "default": "0"},
+    "description": 'supplier account (this path has none); absent or empty: "0"',
+    # what context.supplier_account takes: empty (or spaces) is "0"
+    "schema": {"type": "string", "pattern": f"^[ \\t]*(?:{ACCOUNT_DOC[1:-1]})?[ \\t]*$"},
+}
+REQUEST_ID = {
+    "X-Request-Id": {
+        "description": "the client's X-Request-Id when 1-128 characters of [A-Za-z0-9._:-], "
+        "else a new one",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+    }
+}
+# §1, §8: the statuses an /api/v3 endpoint answers besides 200, and when.
+ERRORS = {
+    400: "malformed or invalid input (path, header or body)",
+    401: "missing or unknown token (access control on)",
+    403: "token not allowed for this account or operation",
+    404: "unknown process, set or module (or route)",
+    409: "uniqueness conflict",
+    413: "body larger than PROC_MAX_BODY_BYTES",
+    500: "unexpected error (the request id is in the message)",
+    503: "database unavailable",
 }
 PATH_VALUES = ("bk_supplier_account", "bk_biz_id")  # the scope: not passed on to the view
 
@@ -119,22 +138,36 @@ def endpoint(
             return ok() if data is None else ok(data)
 
         run.declared = declared
-        blp.route(rule, methods=[method])(blp.doc(**_openapi(declared))(run))
+        blp.route(rule, methods=[method])(blp.doc(**_openapi(declared, view.__name__))(run))
         return run
 
     return register
 
 
-def _openapi(declared: Endpoint) -> dict:
-    spec: dict = {
-        "responses": {
-            "200": {"content": {"application/json": {"schema": declared.result}}},
-            "default": {
-                "description": "error envelope",
-                "content": {"application/json": {"schema": EnvelopeSchema}},
-            },
+def _openapi(declared: Endpoint, name: str) -> dict:
+    statuses = set(ERRORS)
+    if declared.op not in (Op.CREATE, Op.UPDATE):
+        statuses.discard(409)  # only creates and updates can break a uniqueness rule
+    if declared.body is None:
+        statuses.discard(413)  # the body is never read
+    responses: dict = {
+        "200": {
+            "description": "success envelope",
+            "headers": REQUEST_ID,
+            "content": {"application/json": {"schema": declared.result}},
         }
     }
+    for status in sorted(statuses):
+        headers = dict(REQUEST_ID)
+        if status == 401:
+            headers["WWW-Authenticate"] = {"schema": {"type": "string"}}
+        responses[str(status)] = {
+            "description": f"error envelope: {ERRORS[status]}",
+            "headers": headers,
+            "content": {"application/json": {"schema": ErrorEnvelopeSchema}},
+        }
+    # the bk-cmdb API's name: what a generated client calls the function
+    spec: dict = {"operationId": name, "responses": responses}
     if declared.account == HEADER:
         spec["parameters"] = [ACCOUNT_HEADER]
     if declared.body is not None:

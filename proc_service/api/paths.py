@@ -29,6 +29,20 @@ class AccountConverter(BaseConverter):
     openapi: ClassVar[dict] = {"type": "string", "pattern": ACCOUNT_DOC, "maxLength": 64}
 
 
+# In /api/v3/proc paths, "search" and "module" are route words, never accounts, as go-restful's
+# preference for literal segments made them in bk-cmdb: PUT /proc/search/0/1 is a method that
+# search_process does not take (405), not update_process for the account "search".
+ROUTE_WORDS = ("search", "module")
+PROC_ACCOUNT_DOC = f"^(?!(?:{'|'.join(ROUTE_WORDS)})$){context.ACCOUNT.pattern}$"
+
+
+class ProcAccountConverter(AccountConverter):
+    """<proc_account:...>: an account segment of /api/v3/proc, any segment but a route word."""
+
+    regex = f"(?!(?:{'|'.join(ROUTE_WORDS)})(?:/|$))[^/]+"
+    openapi: ClassVar[dict] = {"type": "string", "pattern": PROC_ACCOUNT_DOC, "maxLength": 64}
+
+
 class ModuleNameConverter(BaseConverter):
     """<module_name:...>: the rest of the path, "/" included, even first ("/opt/app" arrives
     as "%2Fopt%2Fapp" and is decoded before routing); werkzeug's <path:> refuses a leading
@@ -39,7 +53,12 @@ class ModuleNameConverter(BaseConverter):
     openapi: ClassVar[dict] = {"type": "string", "minLength": 1, "maxLength": 256}
 
 
-CONVERTERS = {"id": IdConverter, "account": AccountConverter, "module_name": ModuleNameConverter}
+CONVERTERS = {
+    "id": IdConverter,
+    "account": AccountConverter,
+    "proc_account": ProcAccountConverter,
+    "module_name": ModuleNameConverter,
+}
 
 
 def check_path(values: dict | None) -> None:

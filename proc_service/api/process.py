@@ -7,13 +7,13 @@ from flask_smorest import Blueprint
 from ..errors import Op
 from ..schemas.bodies import ProcessBatchUpdateSchema, ProcessCreateSchema, ProcessUpdateSchema
 from ..schemas.responses import CreatedSchema, DetailSchema, SearchResultSchema
-from ..schemas.search import SearchSchema
+from ..schemas.search import ProcessSearchSchema
 from ..services import process as service
 from .endpoint import endpoint
 
 blp = Blueprint("process", __name__, url_prefix="/api/v3/proc", description="Processes")
 
-ALL = "/<account:bk_supplier_account>/<id:bk_biz_id>"
+ALL = "/<proc_account:bk_supplier_account>/<id:bk_biz_id>"
 ONE = ALL + "/<id:bk_process_id>"
 
 
@@ -23,7 +23,9 @@ def create_process(call, values):
     return {"bk_process_id": service.create(call.session, call.scope, call.actor, values)}
 
 
-@endpoint(blp, "/search" + ALL, "POST", op=Op.SEARCH, body=SearchSchema, result=SearchResultSchema)
+@endpoint(
+    blp, "/search" + ALL, "POST", op=Op.SEARCH, body=ProcessSearchSchema, result=SearchResultSchema
+)
 def search_process(call, body):
     """search_process: filter, project, sort and page the processes of a business"""
     return service.search(call.session, call.scope, body, call.regex_timeout_ms)

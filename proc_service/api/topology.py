@@ -21,7 +21,7 @@ from ..schemas.responses import (
     SetCreatedSchema,
     SetSearchResultSchema,
 )
-from ..schemas.search import SearchSchema
+from ..schemas.search import ModuleSearchSchema, SetSearchSchema
 from ..services import topology as service
 from .endpoint import HEADER, endpoint
 
@@ -60,7 +60,7 @@ def delete_set(call, bk_set_id: int):
     service.delete_set(call.session, call.scope, call.actor, bk_set_id)
 
 
-@endpoint(set_blp, SEARCH, "POST", op=Op.SEARCH, body=SearchSchema, result=SetSearchResultSchema)
+@endpoint(set_blp, SEARCH, "POST", op=Op.SEARCH, body=SetSearchSchema, result=SetSearchResultSchema)
 def search_set(call, body):
     """search_set: filter, project, sort and page the sets of a business"""
     return service.search_sets(call.session, call.scope, body, call.regex_timeout_ms)
@@ -97,7 +97,7 @@ def delete_module(call, bk_set_id: int, bk_module_id: int):
     SEARCH + "/<id:bk_set_id>",
     "POST",
     op=Op.SEARCH,
-    body=SearchSchema,
+    body=ModuleSearchSchema,
     result=ModuleSearchResultSchema,
 )
 def search_module(call, body, bk_set_id: int):

@@ -7,6 +7,7 @@ from marshmallow import ValidationError, fields, missing
 
 from ..attributes import Attribute
 from ..values import Invalid, coerce, to_int
+from .document import write_value
 
 FIELD_TYPES = {
     "singlechar": fields.String,
@@ -42,9 +43,10 @@ def attribute_doc(attr: Attribute) -> dict:
 
 
 def attribute_field(attr: Attribute, *, create: bool, batch: bool = False) -> fields.Field:
-    """A body field for one attribute: the §2 rules, typed for OpenAPI from its table."""
+    """A body field for one attribute: the §2 rules, documented exactly from its table (a Raw
+    field, so that the document says what document.write_value says and nothing else)."""
 
-    class AttributeField(FIELD_TYPES[attr.type]):
+    class AttributeField(fields.Raw):
         def deserialize(self, value, attr_name=None, data=None, **kwargs):
             if value is missing:
                 self._validate_missing(value)
@@ -60,18 +62,22 @@ def attribute_field(attr: Attribute, *, create: bool, batch: bool = False) -> fi
             except Invalid as exc:
                 raise fail(exc.code) from None
 
+    doc = {"description": attribute_doc(attr)["description"], **write_value(attr)}
+    if batch and not attr.batch_writable:  # refused with 1199006: not to be sent (§3)
+        doc = {"description": f"{doc['description']}: may not be batch-updated", "readOnly": True}
     return AttributeField(
         required=create and attr.required,
         # create fills every absent attribute with its empty value (§2)
         load_default=attr.empty if create and not attr.required else missing,
         allow_none=not attr.required,
-        metadata=attribute_doc(attr),
+        metadata=doc,
         error_messages={"required": "1199010"},
     )
 
 
-class IntegerText(fields.Integer):
-    """An integer that may come as a string of digits (page.start, page.limit)."""
+class IntegerText(fields.Raw):
+    """An integer that may come as a string of digits (page.start, page.limit); documented by
+    the caller (document.integer)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:

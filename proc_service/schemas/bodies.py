@@ -8,8 +8,9 @@ from marshmallow import Schema, fields, post_load
 
 from ..attributes import MODULE, PROCESS, SET, Kind
 from ..errors import ApiError
-from ..values import BATCH_LIMIT, positive_id
+from ..values import BATCH_LIMIT, INT64_MAX, SPACES, positive_id
 from .attribute import attribute_field
+from .document import SPACES_CLASS, int_text_pattern, integer
 
 
 class BodySchema(Schema):
@@ -19,20 +20,31 @@ class BodySchema(Schema):
     ignored: ClassVar[tuple[str, ...]] = ()
 
 
+def ignored_fields(kind: Kind) -> dict[str, fields.Field]:
+    """The ignored keys, for the document only: load() drops them before validation."""
+    doc = {"description": "accepted and ignored: the path (or header) wins"}
+    return {key: fields.Raw(metadata=doc) for key in kind.ignored}
+
+
 def body_schema(kind: Kind, name: str, *, create: bool) -> type[BodySchema]:
     declared = {a.id: attribute_field(a, create=create) for a in kind.writable}
+    declared.update(ignored_fields(kind))
     schema = BodySchema.from_dict(declared, name=name)
     schema.ignored = kind.ignored
     return schema
 
 
-class ProcessIds(fields.Field):
+# One id of a batch's comma-separated list, spaces around it allowed.
+_ID = f"{SPACES_CLASS}*{int_text_pattern(1, INT64_MAX)[1:-1]}{SPACES_CLASS}*"
+
+
+class ProcessIds(fields.Raw):
     """bk_process_id of a batch: "44,45", 44 or [44, 45]; spaces tolerated, duplicates
     collapse (§3). Malformed → 1199003, more than BATCH_LIMIT → 1199035."""
 
     def _deserialize(self, raw, attr, data, **kwargs) -> list[int]:
         if isinstance(raw, str):
-            items = [item.strip() for item in raw.split(",")]
+            items = [item.strip(SPACES) for item in raw.split(",")]
         elif isinstance(raw, list) and raw:
             items = raw
         else:
@@ -55,15 +67,33 @@ def _batch_schema() -> type[BodySchema]:
             required=True,
             error_messages={"required": "1199008", "null": "1199003"},
             metadata={
-                "description": 'ids to update: "44,45,46", 44 or [44, 45]',
+                "description": 'ids to update: "44,45,46", 44 or [44, 45]; at most '
+                f"{BATCH_LIMIT} distinct ids",
                 "example": "44,45,46",
+                "anyOf": [
+                    {"type": "string", "pattern": f"^{_ID}(?:,{_ID})*$"},
+                    {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": integer(1, INT64_MAX),
+                    },
+                ],
             },
         ),
     }
     for attr in PROCESS.writable:
         declared[attr.id] = attribute_field(attr, create=False, batch=True)
+    declared.update(ignored_fields(PROCESS))
 
     class Batch(BodySchema):
+        # at least one attribute besides the ids (else 1199008 'attributes')
+        openapi_extra: ClassVar[dict] = {
+            "allOf": [
+                {"anyOf": [{"required": [a.id]} for a in PROCESS.writable if a.batch_writable]}
+            ]
+        }
+
         @post_load
         def _some_attribute(self, values: dict, **kwargs) -> dict:
             if len(values) < 2:

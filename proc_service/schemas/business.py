@@ -6,6 +6,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from ..values import PAGE_LIMIT
 from .attribute import IntegerText
+from .document import page_limit, page_start
 from .responses import EnvelopeSchema
 
 SORTS = ("bk_biz_id", "-bk_biz_id")
@@ -15,11 +16,15 @@ class BusinessPageSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    start = IntegerText(load_default=0, error_messages={"null": "1199009"}, metadata={"minimum": 0})
+    start = IntegerText(
+        load_default=0,
+        error_messages={"null": "1199009"},
+        metadata={"description": "rows to skip", **page_start()},
+    )
     limit = IntegerText(
         load_default=0,
         error_messages={"null": "1199009"},
-        metadata={"minimum": 0, "maximum": PAGE_LIMIT, "description": "absent or 0: 200"},
+        metadata={"description": f"page size, 1..{PAGE_LIMIT}; absent or 0: 200", **page_limit()},
     )
     sort = fields.String(
         load_default="bk_biz_id",

@@ -18,6 +18,15 @@ class EnvelopeSchema(Schema):
     data = fields.Raw(allow_none=True)
 
 
+class ErrorEnvelopeSchema(EnvelopeSchema):
+    """An error (§1): result false, a code > 0, the message in the request's language, data
+    null."""
+
+    result = fields.Boolean(required=True, metadata={"description": "false"})
+    bk_error_code = fields.Integer(required=True, metadata={"minimum": 1})
+    data = fields.Raw(allow_none=True, metadata={"description": "null"})
+
+
 @functools.cache  # one class per name: OpenAPI names components after them
 def output_schema(kind: Kind, name: str) -> type[Schema]:
     """One object of ``kind`` as search (and create, for sets and modules) answers it."""
@@ -56,7 +65,12 @@ class BoundModuleSchema(Schema):
 
 
 SuccessSchema = enveloped(fields.String(metadata={"example": "success"}), "Success")
-CreatedSchema = enveloped(fields.Dict(metadata={"example": {"bk_process_id": 1}}), "Created")
+CreatedSchema = enveloped(
+    fields.Nested(
+        Schema.from_dict({"bk_process_id": fields.Integer(required=True)}, name="CreatedData")
+    ),
+    "Created",
+)
 SearchResultSchema = search_result(PROCESS, "Process")
 SetSearchResultSchema = search_result(SET, "Set")
 ModuleSearchResultSchema = search_result(MODULE, "Module")

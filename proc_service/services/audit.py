@@ -4,14 +4,14 @@ change it records, and audit search."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from .. import query
 from ..attributes import AUDIT
-from ..errors import ApiError
+from ..errors import ApiError, audit_text
 from ..models import AuditLog, UTCDateTime
 from ..values import Invalid, timestamp
 from . import Actor, Scope, transaction
@@ -100,9 +100,12 @@ _MANY_SQLITE = text(
 ).bindparams(bindparam("op_time", type_=UTCDateTime()))
 
 
-def search(sess: Session, account: str, body: dict, regex_timeout_ms: int) -> dict:
+def search(
+    sess: Session, account: str, body: dict, regex_timeout_ms: int, zone: tzinfo, lang: str
+) -> dict:
     """``body`` has been through AuditSearchSchema. Rows of one supplier account only; a
-    $regex condition gets the same time limit as in search_process."""
+    $regex condition gets the same time limit as in search_process. A time without an offset
+    is in ``zone``; op_desc is answered in ``lang``."""
     found = query.build(
         AUDIT,
         [AuditLog.bk_supplier_account == account],
@@ -111,18 +114,22 @@ def search(sess: Session, account: str, body: dict, regex_timeout_ms: int) -> di
         start=body["start"],
         limit=body["limit"],
         sort=body["sort"],
-        special={"op_time": _time_range},
+        special={"op_time": lambda value: _time_range(value, zone)},
         prefix="",
     )
-    return transaction.search(sess, found, regex_timeout_ms)
+    result = transaction.search(sess, found, regex_timeout_ms)
+    for row in result["info"]:
+        row["op_desc"] = audit_text(row["op_desc"], lang)
+    return result
 
 
-def _time_range(value: object) -> list:
-    """op_time as [from, to]: ISO 8601, both ends inclusive, null for an open end."""
+def _time_range(value: object, zone: tzinfo) -> list:
+    """op_time as [from, to]: ISO 8601, both ends inclusive, null or "" for an open end (the
+    v3.2 history tab sends ["", ""]); a time without an offset is in ``zone``."""
     if not isinstance(value, list) or len(value) != 2:
         raise ApiError(1199006, "op_time")
     try:
-        low, high = (None if v is None else timestamp(v) for v in value)
+        low, high = (None if v is None or v == "" else timestamp(v, zone) for v in value)
     except Invalid:
         raise ApiError(1199006, "op_time") from None
     if low is not None and high is not None and low > high:
