@@ -2,59 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
     ForeignKey,
     Identity,
     Index,
     Integer,
     MetaData,
     SmallInteger,
-    String,
-    TypeDecorator,
     and_,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.sql.functions import FunctionElement
 
 from .attributes import AUDIT, MODULE, PROCESS, SET, SINGLECHAR_MAX, Kind
+from .sql import ID, Chars, UTCDateTime, desc_nulls_last, index_key
+
 
 # Integer on SQLite so that the key is the rowid (AUTOINCREMENT needs exactly INTEGER).
-ID = BigInteger().with_variant(Integer, "sqlite")
-
-
-def Chars(length: int) -> String:
-    """A string column that sorts and compares by code point on both databases: SQLite's
-    BINARY does by default; PostgreSQL needs COLLATE "C" (a database's own collation may be
-    en_US or ICU), declared on the column so that its indexes serve sorts and ranges."""
-    return String(length).with_variant(String(length, collation="C"), "postgresql")
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes in and out; SQLite stores them naive (its text sorts correctly)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 class Base(DeclarativeBase):
     metadata = MetaData(
         naming_convention={
@@ -116,44 +85,6 @@ class Process(Base):
     bk_start_param_regex: Mapped[str] = attr_column(PROCESS, "bk_start_param_regex")
     create_time: Mapped[datetime] = mapped_column(UTCDateTime)
     last_time: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class index_key(FunctionElement):
-    """A unique-index key for a long text column.
-
-    PostgreSQL caps a btree entry at about 2.7 kB, less than a 2000-character longchar can take
-    in UTF-8, so it indexes md5(column); SQLite has no such cap and indexes the column itself.
-    """
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(index_key)
-def _index_key_plain(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(index_key, "postgresql")
-def _index_key_md5(element, compiler, **kw):
-    return f"md5({compiler.process(element.clauses, **kw)})"
-
-
-class desc_nulls_last(FunctionElement):
-    """An index key in descending order with nulls last: PostgreSQL must be told, SQLite's DESC
-    does so already and takes no NULLS clause in an index."""
-
-    inherit_cache = True
-
-
-@compiles(desc_nulls_last)
-def _desc_sqlite(element, compiler, **kw):
-    return f"{compiler.process(element.clauses, **kw)} DESC"
-
-
-@compiles(desc_nulls_last, "postgresql")
-def _desc_pg(element, compiler, **kw):
-    return f"{compiler.process(element.clauses, **kw)} DESC NULLS LAST"
 
 
 def _unique_indexes(model: type[Base], kind: Kind) -> None:

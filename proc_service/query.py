@@ -25,13 +25,12 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from .attributes import Attribute, Kind
 from .errors import ApiError
 from .models import MODELS
-from .regex import Refused, portable
+from .regex import Refused, literal_prefix, portable
+from .sql import contains, like_pattern
 from .values import (
     BATCH_LIMIT,
     LIST_LIMIT,
@@ -45,34 +44,6 @@ from .values import (
 
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
-
-
-class contains(FunctionElement):
-    """Literal, case-sensitive substring test: contains(column, needle, like_pattern)."""
-
-    type = Boolean()
-    inherit_cache = True
-
-
-@compiles(contains)
-def _contains_sqlite(element, compiler, **kw):
-    # SQLite's LIKE ignores ASCII case: instr() is the literal, case-sensitive test (it scans).
-    haystack, needle, _ = element.clauses
-    return f"(instr({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)}) > 0)"
-
-
-@compiles(contains, "postgresql")
-def _contains_pg(element, compiler, **kw):
-    # Issue 7: an escaped LIKE '%…%' (case-sensitive on PostgreSQL) that the trigram index
-    # ix_processes_name_trgm serves; strpos() could only scan.
-    haystack, _, pattern = element.clauses
-    return compiler.process(haystack.like(pattern, escape="\\"), **kw)
-
-
-def like_pattern(text: str) -> str:
-    """``text`` as a LIKE pattern matching it anywhere, its wildcards escaped (escape "\\")."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @dataclass
@@ -303,25 +274,6 @@ def _regex(attr: Attribute, column, pattern: object) -> ColumnElement:
     # Issue 7: every match starts with ``prefix``, so the match lies in one range of the
     # column's index (code-point order on both databases); SQLite cannot derive it itself.
     return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1), test)
-
-
-_META = set(".[](){}*+?|\\$^")
-
-
-def literal_prefix(pattern: str) -> str | None:
-    """The text every match of an anchored pattern starts with ("^proc-42[0-9]" → "proc-42"),
-    or None. Patterns with an alternation anywhere are left alone ("^a|b")."""
-    if not pattern.startswith("^") or "|" in pattern:
-        return None
-    end = 1
-    while end < len(pattern) and pattern[end] not in _META:
-        end += 1
-    prefix = pattern[1:end]
-    if end < len(pattern) and pattern[end] in "*?{":  # the last character may be absent
-        prefix = prefix[:-1]
-    if not prefix or 0xD7FF <= ord(prefix[-1]) < 0xE000 or ord(prefix[-1]) >= 0x10FFFF:
-        return None  # no storable character right after it
-    return prefix
 
 
 def names(key: str, value: object) -> list[str]:

@@ -275,3 +275,22 @@ def sqlite_regexp(translated: str, value: object) -> bool:
     if value is None:
         return False
     return _compiled(translated).search(str(value)) is not None
+
+
+_META = set(".[](){}*+?|\\$^")
+
+
+def literal_prefix(pattern: str) -> str | None:
+    """The text every match of an anchored pattern starts with ("^proc-42[0-9]" → "proc-42"),
+    or None. Patterns with an alternation anywhere are left alone ("^a|b")."""
+    if not pattern.startswith("^") or "|" in pattern:
+        return None
+    end = 1
+    while end < len(pattern) and pattern[end] not in _META:
+        end += 1
+    prefix = pattern[1:end]
+    if end < len(pattern) and pattern[end] in "*?{":  # the last character may be absent
+        prefix = prefix[:-1]
+    if not prefix or 0xD7FF <= ord(prefix[-1]) < 0xE000 or ord(prefix[-1]) >= 0x10FFFF:
+        return None  # no storable character right after it
+    return prefix

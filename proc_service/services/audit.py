@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from .. import query
 from ..attributes import AUDIT
 from ..errors import ApiError, audit_text
-from ..models import AuditLog, UTCDateTime
+from ..models import AuditLog
+from ..sql import UTCDateTime
 from ..values import Invalid, timestamp
 from . import Actor, Scope, transaction
 
