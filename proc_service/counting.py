@@ -16,7 +16,7 @@ Every other search counts its matches as before.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from . import query
 from .attributes import PROCESS
@@ -24,6 +24,28 @@ from .models import BindingCount, ProcessBinding, ProcessCount
 from .services import Scope
 
 IGNORED = PROCESS.ignored_conditions  # conditions the path overrides (§3)
+_ACCOUNT, _BIZ, _NAME = bindparam("account"), bindparam("biz"), bindparam("name")
+# The kept counts' statements, built once; each search binds its own values (.params).
+_BUSINESS = select(
+    func.coalesce(
+        select(ProcessCount.processes)
+        .where(ProcessCount.bk_supplier_account == _ACCOUNT, ProcessCount.bk_biz_id == _BIZ)
+        .scalar_subquery(),
+        0,
+    )
+)
+_ONE_NAME = select(
+    func.coalesce(
+        select(BindingCount.processes)
+        .where(
+            BindingCount.bk_supplier_account == _ACCOUNT,
+            BindingCount.bk_biz_id == _BIZ,
+            BindingCount.bk_module_name == _NAME,
+        )
+        .scalar_subquery(),
+        0,
+    )
+)
 
 
 def process_count(scope: Scope, condition: dict) -> Select | None:
@@ -31,28 +53,11 @@ def process_count(scope: Scope, condition: dict) -> Select | None:
     after query.build, which has checked the condition."""
     keys = [key for key in condition if key not in IGNORED]
     if not keys:
-        stored = (
-            select(ProcessCount.processes)
-            .where(
-                ProcessCount.bk_supplier_account == scope.account,
-                ProcessCount.bk_biz_id == scope.biz_id,
-            )
-            .scalar_subquery()
-        )
-        return select(func.coalesce(stored, 0))
+        return _BUSINESS.params(account=scope.account, biz=scope.biz_id)
     if keys == ["bk_module_name"]:
         names = query.names("bk_module_name", condition["bk_module_name"])
         if len(set(names)) == 1:  # kept per name, like the business's count
-            stored = (
-                select(BindingCount.processes)
-                .where(
-                    BindingCount.bk_supplier_account == scope.account,
-                    BindingCount.bk_biz_id == scope.biz_id,
-                    BindingCount.bk_module_name == names[0],
-                )
-                .scalar_subquery()
-            )
-            return select(func.coalesce(stored, 0))
+            return _ONE_NAME.params(account=scope.account, biz=scope.biz_id, name=names[0])
         # Several names: a process bound to two of them counts once.
         return select(func.count(ProcessBinding.bk_process_id.distinct())).where(
             ProcessBinding.bk_supplier_account == scope.account,
