@@ -13,15 +13,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from .helpers import CONTRACT_ATTRIBUTES, SYSTEM_FIELDS, ok
+from .support.topology import MODULE_FIELDS, SET_FIELDS
 
-SET_FIELDS = [
-    "bk_biz_id", "bk_set_name", "bk_set_desc", "bk_set_env", "bk_service_status", "bk_capacity",
-    "description", "default", "bk_set_id", "bk_supplier_account", "create_time", "last_time",
-]  # fmt: skip
-MODULE_FIELDS = [
-    "bk_biz_id", "bk_set_id", "bk_module_name", "bk_module_type", "operator", "bk_bak_operator",
-    "default", "bk_module_id", "bk_supplier_account", "create_time", "last_time",
-]  # fmt: skip
 KINDS = {
     "Process": CONTRACT_ATTRIBUTES + SYSTEM_FIELDS,
     "Set": SET_FIELDS,
