@@ -55,6 +55,11 @@ class Op(Enum):
 # Texts that are not error codes of their own: a code's message told more precisely.
 TEXTS: dict[str, tuple[str, str]] = {
     "not ready": ("database unreachable or not migrated", "数据库不可达或未迁移到最新版本"),
+    # GET / from an API client: where the pages and the API reference are.
+    "root": (
+        "No relevant data found: '/'; the web pages are at /ui/, the API reference at /docs",
+        "未找到相关数据: '/'; 网页在 /ui/, API 参考在 /docs",
+    ),
 }
 
 

@@ -169,3 +169,30 @@ def test_deadlocked_batch_is_not_database_unavailable(app, client, db_url):
     # A retried batch wrote its audit rows once: one per process, or none if it lost.
     updates = [row for row in audit_rows(db_url) if row["op_type"] == 2]
     assert len(updates) == (2 if resp.status_code == 200 else 0)
+
+
+# --- the root URL (issue 14, page item 12) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",  # Chromium, Firefox
+        "text/html",
+    ],
+)
+def test_a_browser_at_the_root_is_sent_to_the_pages(client, accept):
+    resp = client.get("/", headers={"Accept": accept})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/ui/"
+
+
+@pytest.mark.parametrize(
+    "accept", [None, "*/*", "application/json", "application/json, text/html;q=0.5"]
+)
+def test_an_api_client_at_the_root_gets_the_envelope_naming_the_pages_and_docs(client, accept):
+    headers = {"Accept": accept} if accept else {}
+    msg = err(client.get("/", headers={**headers, **EN}), 404, 1199019, "/ui/")
+    assert "/docs" in msg
+    zh = err(client.get("/", headers=headers), 404, 1199019, "/ui/")
+    assert "未找到相关数据" in zh and "/docs" in zh

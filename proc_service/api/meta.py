@@ -1,8 +1,8 @@
-"""Service endpoints outside /api/v3 (contract §7): liveness, readiness, metrics."""
+"""Service endpoints outside /api/v3 (contract §7): liveness, readiness, metrics, and `/`."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, redirect, request
 
 from .. import db, metrics
 from ..envelope import ok
@@ -10,6 +10,16 @@ from ..errors import ApiError, Op
 from ..services import health
 
 bp = Blueprint("meta", __name__)
+
+
+@bp.get("/")
+def root():
+    """A browser goes to the web pages; an API client gets the envelope's 404 saying where the
+    pages and the API reference are."""
+    # JSON wins a tie, so that curl's "*/*" gets the envelope.
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        return redirect("/ui/", code=302)
+    raise ApiError(1199019, text="root")
 
 
 @bp.get("/healthz")
