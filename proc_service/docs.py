@@ -20,3 +20,9 @@ bp = Blueprint("docs_assets", __name__)
 def asset(filename: str):
     # The files change only with the pinned package, so browsers may keep them for a day.
     return send_from_directory(ASSETS_DIR, filename, max_age=86400)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers ask for it on /docs (whose page names no icon): Swagger UI's own, not a 404.
+    return send_from_directory(ASSETS_DIR, "favicon-32x32.png", mimetype="image/png", max_age=86400)

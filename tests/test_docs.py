@@ -46,6 +46,16 @@ def test_docs_renders_every_operation_from_the_service_alone(page, base_url):
     assert docs.foreign == []
     assert any(url.endswith("/docs/assets/swagger-ui-bundle.js") for url in docs.requests)
     assert docs.errors == []
+    # everything the page asked for exists (it asked for /favicon.ico, which was a 404)
+    missing = [url for url in docs.requests if requests.get(url, timeout=5).status_code >= 400]
+    assert missing == []
+
+
+def test_the_favicon_browsers_ask_for_is_served(base_url):
+    icon = requests.get(f"{base_url}/favicon.ico", timeout=5)
+    assert icon.status_code == 200
+    assert icon.headers["Content-Type"] == "image/png"
+    assert icon.content.startswith(b"\x89PNG")
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from ..errors import Op
 from ..schemas.responses import AuditSearchResultSchema
 from ..schemas.search import AuditSearchSchema
 from ..services import audit as service
+from . import examples
 from .endpoint import HEADER, endpoint
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v3/audit", description="Audit log")
@@ -21,6 +22,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v3/audit", description="Audi
     op=Op.SEARCH,
     body=AuditSearchSchema,
     result=AuditSearchResultSchema,
+    example=examples.SEARCH_AUDIT,
     account=HEADER,
 )
 def search_audit(call, body):

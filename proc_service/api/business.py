@@ -10,6 +10,7 @@ from ..query import page_window
 from ..schemas.business import BusinessSearchResultSchema, BusinessSearchSchema
 from ..services import business as service
 from ..values import PAGE_LIMIT
+from . import examples
 from .endpoint import endpoint
 
 blp = Blueprint("business", __name__, url_prefix="/api/v3/biz", description="Businesses")
@@ -22,6 +23,7 @@ blp = Blueprint("business", __name__, url_prefix="/api/v3/biz", description="Bus
     op=Op.SEARCH,
     body=BusinessSearchSchema,
     result=BusinessSearchResultSchema,
+    example=examples.SEARCH_BUSINESS,
 )
 def search_business(call, body):
     """search_business: the businesses of an account that hold processes or sets"""

@@ -40,6 +40,7 @@ class Endpoint:
     body: type[Schema] | None
     result: type[Schema]
     account: str  # PATH, HEADER or ANY
+    example: dict | None = None  # the body /docs offers; tests/test_openapi.py sends each one
 
     def account_of(self, view_args: dict) -> str | None:
         if self.account == HEADER:
@@ -121,10 +122,15 @@ def endpoint(
     body: type[Schema] | None = None,
     result: type[Schema] = SuccessSchema,
     account: str = PATH,
+    example: dict | None = None,
 ) -> Callable:
     """Route, document and wrap a view ``view(call, [body,] **path ids)``. It returns the
-    envelope's data; None means "success"."""
-    declared = Endpoint(op=op, body=body, result=result, account=account)
+    envelope's data; None means "success". An endpoint with a body gives an ``example`` of it:
+    without one, Swagger UI makes up a body from the schema's types, which the server refuses
+    (a string for ``proc_num``)."""
+    if (body is None) != (example is None):
+        raise TypeError(f"{rule} {method}: an example goes with a body, and only with one")
+    declared = Endpoint(op=op, body=body, result=result, account=account, example=example)
 
     schema = body() if body is not None else None  # one instance: loading keeps no state
 
@@ -173,6 +179,6 @@ def _openapi(declared: Endpoint, name: str) -> dict:
     if declared.body is not None:
         spec["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": declared.body}},
+            "content": {"application/json": {"schema": declared.body, "example": declared.example}},
         }
     return spec

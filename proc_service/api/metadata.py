@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from ..errors import Op
 from ..schemas.metadata import AttributeSearchResultSchema, AttributeSearchSchema
 from ..services import metadata as service
+from . import examples
 from .endpoint import ANY, endpoint
 
 blp = Blueprint("metadata", __name__, url_prefix="/api/v3/object", description="Attribute model")
@@ -20,6 +21,7 @@ blp = Blueprint("metadata", __name__, url_prefix="/api/v3/object", description="
     op=Op.SEARCH,
     body=AttributeSearchSchema,
     result=AttributeSearchResultSchema,
+    example=examples.SEARCH_ATTRIBUTE,
     account=ANY,
 )
 def search_object_attribute(call, params):

@@ -9,6 +9,7 @@ from ..schemas.bodies import ProcessBatchUpdateSchema, ProcessCreateSchema, Proc
 from ..schemas.responses import CreatedSchema, DetailSchema, SearchResultSchema
 from ..schemas.search import ProcessSearchSchema
 from ..services import process as service
+from . import examples
 from .endpoint import endpoint
 
 blp = Blueprint("process", __name__, url_prefix="/api/v3/proc", description="Processes")
@@ -17,14 +18,28 @@ ALL = "/<proc_account:bk_supplier_account>/<id:bk_biz_id>"
 ONE = ALL + "/<id:bk_process_id>"
 
 
-@endpoint(blp, ALL, "POST", op=Op.CREATE, body=ProcessCreateSchema, result=CreatedSchema)
+@endpoint(
+    blp,
+    ALL,
+    "POST",
+    op=Op.CREATE,
+    body=ProcessCreateSchema,
+    result=CreatedSchema,
+    example=examples.CREATE_PROCESS,
+)
 def create_process(call, values):
     """create_process: create a process; answers its id"""
     return {"bk_process_id": service.create(call.session, call.scope, call.actor, values)}
 
 
 @endpoint(
-    blp, "/search" + ALL, "POST", op=Op.SEARCH, body=ProcessSearchSchema, result=SearchResultSchema
+    blp,
+    "/search" + ALL,
+    "POST",
+    op=Op.SEARCH,
+    body=ProcessSearchSchema,
+    result=SearchResultSchema,
+    example=examples.SEARCH_PROCESS,
 )
 def search_process(call, body):
     """search_process: filter, project, sort and page the processes of a business"""
@@ -37,13 +52,20 @@ def get_process_detail(call, bk_process_id: int):
     return service.detail(call.session, call.scope, bk_process_id, call.lang)
 
 
-@endpoint(blp, ONE, "PUT", op=Op.UPDATE, body=ProcessUpdateSchema)
+@endpoint(blp, ONE, "PUT", op=Op.UPDATE, body=ProcessUpdateSchema, example=examples.UPDATE_PROCESS)
 def update_process(call, values, bk_process_id: int):
     """update_process: change the attributes sent, leave the rest"""
     service.update(call.session, call.scope, call.actor, bk_process_id, values)
 
 
-@endpoint(blp, ALL, "PUT", op=Op.UPDATE, body=ProcessBatchUpdateSchema)
+@endpoint(
+    blp,
+    ALL,
+    "PUT",
+    op=Op.UPDATE,
+    body=ProcessBatchUpdateSchema,
+    example=examples.BATCH_UPDATE_PROCESS,
+)
 def batch_update_process(call, values):
     """batch_update_process: set the same attributes on several processes, all or none"""
     ids = values.pop("bk_process_id")

@@ -23,6 +23,7 @@ from ..schemas.responses import (
 )
 from ..schemas.search import ModuleSearchSchema, SetSearchSchema
 from ..services import topology as service
+from . import examples
 from .endpoint import HEADER, endpoint
 
 set_blp = Blueprint("set", __name__, url_prefix="/api/v3/set", description="Sets")
@@ -41,6 +42,7 @@ SEARCH = "/search/<account:bk_supplier_account>" + BIZ
     op=Op.CREATE,
     body=SetCreateSchema,
     result=SetCreatedSchema,
+    example=examples.CREATE_SET,
     account=HEADER,
 )
 def create_set(call, values):
@@ -48,7 +50,15 @@ def create_set(call, values):
     return service.create_set(call.session, call.scope, call.actor, values)
 
 
-@endpoint(set_blp, SET_ONE, "PUT", op=Op.UPDATE, body=SetUpdateSchema, account=HEADER)
+@endpoint(
+    set_blp,
+    SET_ONE,
+    "PUT",
+    op=Op.UPDATE,
+    body=SetUpdateSchema,
+    account=HEADER,
+    example=examples.UPDATE_SET,
+)
 def update_set(call, values, bk_set_id: int):
     """update_set: change the fields sent, leave the rest"""
     service.update_set(call.session, call.scope, call.actor, bk_set_id, values)
@@ -60,7 +70,15 @@ def delete_set(call, bk_set_id: int):
     service.delete_set(call.session, call.scope, call.actor, bk_set_id)
 
 
-@endpoint(set_blp, SEARCH, "POST", op=Op.SEARCH, body=SetSearchSchema, result=SetSearchResultSchema)
+@endpoint(
+    set_blp,
+    SEARCH,
+    "POST",
+    op=Op.SEARCH,
+    body=SetSearchSchema,
+    result=SetSearchResultSchema,
+    example=examples.SEARCH_SET,
+)
 def search_set(call, body):
     """search_set: filter, project, sort and page the sets of a business"""
     return service.search_sets(call.session, call.scope, body, call.regex_timeout_ms)
@@ -73,6 +91,7 @@ def search_set(call, body):
     op=Op.CREATE,
     body=ModuleCreateSchema,
     result=ModuleCreatedSchema,
+    example=examples.CREATE_MODULE,
     account=HEADER,
 )
 def create_module(call, values, bk_set_id: int):
@@ -80,7 +99,15 @@ def create_module(call, values, bk_set_id: int):
     return service.create_module(call.session, call.scope, call.actor, bk_set_id, values)
 
 
-@endpoint(module_blp, MODULE_ONE, "PUT", op=Op.UPDATE, body=ModuleUpdateSchema, account=HEADER)
+@endpoint(
+    module_blp,
+    MODULE_ONE,
+    "PUT",
+    op=Op.UPDATE,
+    body=ModuleUpdateSchema,
+    account=HEADER,
+    example=examples.UPDATE_MODULE,
+)
 def update_module(call, values, bk_set_id: int, bk_module_id: int):
     """update_module: change the fields sent, leave the rest"""
     service.update_module(call.session, call.scope, call.actor, bk_set_id, bk_module_id, values)
@@ -99,6 +126,7 @@ def delete_module(call, bk_set_id: int, bk_module_id: int):
     op=Op.SEARCH,
     body=ModuleSearchSchema,
     result=ModuleSearchResultSchema,
+    example=examples.SEARCH_MODULE,
 )
 def search_module(call, body, bk_set_id: int):
     """search_module: filter, project, sort and page the modules of a set"""
