@@ -56,7 +56,8 @@ def create(client, kind: str, values: dict, biz: int = 1):
 def test_process_attributes_in_contract_order_with_names_in_the_language(client):
     en = attrs(client, {"bk_obj_id": "process"})
     zh = attrs(client, {"bk_obj_id": "process"}, ZH)
-    assert [a["bk_property_id"] for a in en] == [*CONTRACT_ATTRIBUTES, "bk_process_id"]
+    # model attributes only: the process id is a system field, as in bk-cmdb (§13)
+    assert [a["bk_property_id"] for a in en] == CONTRACT_ATTRIBUTES
     assert [a["bk_property_index"] for a in en] == list(range(len(en)))
     by_en = {a["bk_property_id"]: a for a in en}
     by_zh = {a["bk_property_id"]: a for a in zh}
@@ -103,8 +104,8 @@ def test_groups_readonly_and_api_flags(client):
     }
     assert by["bk_process_name"]["bk_property_group"] == "default"
     assert by["start_cmd"]["bk_property_group"] == "none"
-    assert {k for k, a in by.items() if a["isreadonly"]} == {"bk_biz_id", "bk_process_id"}
-    assert {k for k, a in by.items() if a["isapi"]} == {"bk_biz_id", "bk_process_id"}
+    assert {k for k, a in by.items() if a["isreadonly"]} == {"bk_biz_id"}
+    assert {k for k, a in by.items() if a["isapi"]} == {"bk_biz_id"}
     assert {k for k, a in by.items() if a["isonly"]} == {
         "bk_process_name",
         "bk_func_id",
@@ -112,11 +113,16 @@ def test_groups_readonly_and_api_flags(client):
         "bk_start_param_regex",
     }
     modules = {a["bk_property_id"]: a for a in attrs(client, {"bk_obj_id": "module"})}
-    assert {k for k, a in modules.items() if a["isreadonly"]} == {
-        "bk_biz_id",
-        "bk_set_id",
-        "bk_module_id",
-    }
+    assert {k for k, a in modules.items() if a["isreadonly"]} == {"bk_biz_id"}
+
+
+def test_object_ids_and_system_fields_are_not_model_attributes(client):
+    """§13: as in bk-cmdb, ids, the supplier account and the two times are system fields."""
+    system = {"bk_process_id", "bk_set_id", "bk_module_id", "bk_supplier_account"}
+    system |= {"create_time", "last_time"}
+    listed = {a["bk_property_id"] for a in attrs(client)}
+    assert listed & system == set()
+    assert {"bk_process_name", "bk_set_name", "bk_module_name"} <= listed
 
 
 @pytest.mark.parametrize("kind", ["process", "set", "module"])

@@ -29,6 +29,10 @@ PORT_PLACEHOLDER = {
     "(1-65535, no spaces)",
 }
 KIND_NAMES = tuple(kind.name for kind in KINDS)
+# Object ids are system fields in bk-cmdb, not model attributes (§13), wherever they appear (a
+# module's bk_set_id too); so are bk_supplier_account and the two times, which the attribute
+# tables already keep apart.
+SYSTEM_IDS = frozenset(kind.system[0].id for kind in KINDS)
 
 
 def _group(kind: Kind, attr: Attribute) -> str:
@@ -82,7 +86,7 @@ def _row(kind: Kind, number: int, index: int, attr: Attribute, lang: str, accoun
         "isreadonly": not attr.writable,
         "editable": attr.writable,
         "ispre": True,
-        "isapi": not attr.writable,  # bk_biz_id and the path ids, as bk-cmdb marks them
+        "isapi": not attr.writable,  # bk_biz_id, as bk-cmdb marks it
         "option": _option(kind, attr, lang),
         "placeholder": PORT_PLACEHOLDER[lang] if attr.port else "",
         "unit": "",
@@ -93,13 +97,13 @@ def _row(kind: Kind, number: int, index: int, attr: Attribute, lang: str, accoun
 
 
 def attributes(kind_name: str | None, lang: str, account: str) -> list[dict]:
-    """The attribute definitions of one kind (or of all three), in table order. Each kind's
-    table followed by its own id; ``id`` is stable: 1000 per kind plus the position."""
+    """The model attributes of one kind (or of all three), in table order; ``id`` is stable:
+    1000 per kind plus the position."""
     rows = []
     for number, kind in enumerate(KINDS, 1):
         if kind_name not in (None, kind.name):
             continue
-        listed = (*kind.attributes, kind.system[0])
+        listed = [attr for attr in kind.attributes if attr.id not in SYSTEM_IDS]
         for index, attr in enumerate(listed):
             rows.append(_row(kind, number * 1000 + index + 1, index, attr, lang, account))
     return rows

@@ -20,8 +20,10 @@ export const NOT_IN_BATCH = ["bk_process_name", "bk_func_id"];
 
 const selection = { key: "", ids: new Set() };
 
+// System fields: not attributes of the model (§11), so named by the page itself.
 function systemColumns() {
   return [
+    { bk_property_id: "bk_process_id", bk_property_name: t("processId"), bk_property_type: "int", option: { min: "1", max: "9223372036854775807" } },
     { bk_property_id: "create_time", bk_property_name: t("createTime"), bk_property_type: "time", option: "" },
     { bk_property_id: "last_time", bk_property_name: t("lastTime"), bk_property_type: "time", option: "" },
   ];
