@@ -548,3 +548,67 @@ def test_list_of_a_1000_process_business_renders_quickly(site):
     (ARTIFACTS / "render-ms.json").parent.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "render-ms.json").write_text(json.dumps(results))
     assert results[200]["rows"] == 200 and results[200]["count"] == 1000
+
+
+# --- issue 14: page defects, each test failed before its fix -------------------------------------
+
+
+def test_main_shows_no_focus_frame_after_keyboard_navigation(site):
+    """Item 7: <main> takes the focus after a route change; it is no control and draws no frame."""
+    _server, api, tab = site
+    api.process(bk_process_name="framed")
+    p = tab.tab
+    goto(tab, "/procs?a=0&b=1")
+    link = p.get_by_role("link", name="framed")
+    link.focus()
+    link.press("Enter")  # keyboard navigation: :focus-visible applies to what gets the focus
+    p.locator("h1", has_text="framed").wait_for()
+    p.wait_for_function("document.activeElement && document.activeElement.id === 'main'")
+    style = p.evaluate(
+        "(() => { const s = getComputedStyle(document.getElementById('main'));"
+        " return [s.boxShadow, s.outlineStyle]; })()"
+    )
+    assert style == ["none", "none"]
+
+
+def test_sorting_by_keyboard_keeps_the_focus_on_the_header(site):
+    """Item 10: Enter on a sort header re-sorts and leaves the focus where it was."""
+    _server, api, tab = site
+    for name in ("b", "a", "c"):
+        api.process(bk_process_name=name)
+    p = tab.tab
+    goto(tab, "/procs?a=0&b=1")
+    header = p.get_by_role("button", name="process name")
+    header.focus()
+    header.press("Enter")
+    p.locator("th[aria-sort=ascending]").wait_for()
+    p.wait_for_function("document.activeElement && document.activeElement.dataset.sort")
+    assert p.evaluate("document.activeElement.dataset.sort") == "bk_process_name"
+    p.keyboard.press("Enter")  # and again, the other way, still from the keyboard
+    p.locator("th[aria-sort=descending]").wait_for()
+    p.wait_for_function("document.activeElement && document.activeElement.dataset.sort")
+    assert p.evaluate("document.activeElement.dataset.sort") == "bk_process_name"
+
+
+def test_a_long_name_without_spaces_stays_inside_the_window(site):
+    """Item 9: a 256-character name breaks instead of pushing the heading and table sideways."""
+    _server, api, tab = site
+    name = "x" * 256
+    pid = api.process(bk_process_name=name, description="y" * 256)
+    p = tab.tab
+    for fragment in (f"/proc?a=0&b=1&id={pid}", f"/proc?a=0&b=1&id={pid}&tab=history"):
+        goto(tab, fragment)
+        p.locator("h1", has_text="xxxx").wait_for()
+        p.locator("table").first.wait_for()
+        assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), fragment
+
+
+def test_counts_of_one_read_in_the_singular(site):
+    """Item 13: "Select the 1 match", not "Select all 1 matches"."""
+    _server, api, tab = site
+    api.process(bk_process_name="alone")
+    p = tab.tab
+    goto(tab, "/procs?a=0&b=1")
+    p.locator(".count", has_text="of 1").wait_for()
+    assert p.get_by_role("button", name="Select the 1 match").is_visible()
+    assert not p.get_by_text("1 matches").count()

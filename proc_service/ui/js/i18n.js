@@ -2,6 +2,9 @@
 // the service's error messages come from the service itself, in the session language.
 import { session } from "./api.js";
 
+// English counts: "1 process", "2 processes" (Chinese needs no plural).
+const of = (n, one, many) => `${n} ${Number(n) === 1 ? one : many}`;
+
 const TEXT = {
   title: ["进程管理", "Process management"],
   language: ["语言", "Language"],
@@ -41,7 +44,7 @@ const TEXT = {
   lastTime: ["更新时间", "last update time"],
   newProcess: ["新建进程", "New process"],
   batchEdit: ["批量编辑", "Batch edit"],
-  selectAll: (n) => [`选择全部 ${n} 个匹配项`, `Select all ${n} matches`],
+  selectAll: (n) => [`选择全部 ${n} 个匹配项`, Number(n) === 1 ? "Select the 1 match" : `Select all ${n} matches`],
   selectAllTooMany: ["匹配项超过 1000 个，请缩小搜索范围后再全选", "More than 1000 matches: narrow the search to select them all"],
   selected: (n) => [`已选 ${n} 个`, `${n} selected`],
   clearSelection: ["清除选择", "Clear selection"],
@@ -78,7 +81,7 @@ const TEXT = {
   delete: ["删除", "Delete"],
   deleteProcess: (name, mods) => [
     `删除进程 ${name}？` + (mods.length ? `它与模块 ${mods.join("、")} 的绑定也会一并删除。` : "它的模块绑定（如有）也会一并删除。"),
-    `Delete process ${name}? ` + (mods.length ? `Its bindings to the modules ${mods.join(", ")} are removed too.` : "Its module bindings, if any, are removed too."),
+    `Delete process ${name}? ` + (mods.length === 1 ? `Its binding to the module ${mods[0]} is removed too.` : mods.length ? `Its bindings to the modules ${mods.join(", ")} are removed too.` : "Its module bindings, if any, are removed too."),
   ],
   deleted: (name) => [`已删除 ${name}`, `${name} deleted`],
   bound: ["已绑定", "bound"],
@@ -99,13 +102,13 @@ const TEXT = {
   noHistory: ["没有记录", "No records"],
   noChange: ["没有属性变化", "no attribute changed"],
   more: ["更多", "More"],
-  batchTitle: (n) => [`批量编辑 ${n} 个进程`, `Batch edit ${n} processes`],
+  batchTitle: (n) => [`批量编辑 ${n} 个进程`, `Batch edit ${of(n, "process", "processes")}`],
   batchPick: ["勾选要修改的属性：", "Tick the attributes to change:"],
   batchNothing: ["请至少勾选一个属性", "Tick at least one attribute"],
-  batchConfirm: (n) => [`将修改 ${n} 个进程。全部成功或全部不变。确定？`, `This changes ${n} processes, all of them or none. Apply?`],
-  batchDone: (n) => [`已修改 ${n} 个进程`, `${n} processes changed`],
+  batchConfirm: (n) => [`将修改 ${n} 个进程。全部成功或全部不变。确定？`, Number(n) === 1 ? "This changes 1 process. Apply?" : `This changes ${n} processes, all of them or none. Apply?`],
+  batchDone: (n) => [`已修改 ${n} 个进程`, `${of(n, "process", "processes")} changed`],
   batchFailed: ["没有任何进程被修改：", "No process was changed: "],
-  applyTo: (n) => [`应用到 ${n} 个进程`, `Apply to ${n} processes`],
+  applyTo: (n) => [`应用到 ${n} 个进程`, `Apply to ${of(n, "process", "processes")}`],
   confirm: ["确认", "Confirm"],
   sets: ["集群", "Sets"],
   newSet: ["新建集群", "New set"],
@@ -114,7 +117,7 @@ const TEXT = {
   newName: ["新名称", "New name"],
   deleteSet: (name, mods) => [
     `删除集群 ${name}？它的 ${mods} 个模块也会一并删除（进程的模块绑定保留，显示为失效）。`,
-    `Delete set ${name}? Its ${mods} modules go with it (process bindings stay, shown as dangling).`,
+    `Delete set ${name}? ${Number(mods) === 1 ? "Its 1 module goes" : `Its ${mods} modules go`} with it (process bindings stay, shown as dangling).`,
   ],
   deleteModule: (name) => [`删除模块 ${name}？（进程绑定保留，显示为失效）`, `Delete module ${name}? (Process bindings stay, shown as dangling.)`],
   noSets: ["该业务还没有集群", "This business has no sets yet"],

@@ -19,6 +19,9 @@ const BATCH_MAX = 1000; // §3: a batch takes at most 1000 ids
 export const NOT_IN_BATCH = ["bk_process_name", "bk_func_id"];
 
 const selection = { key: "", ids: new Set() };
+// The header whose button changed the sort: it keeps the focus when the table is drawn again
+// (otherwise the focus falls back to <main>, far from where the person was).
+let sortedBy = null;
 
 // System fields: not attributes of the model (§11), so named by the page itself.
 function systemColumns() {
@@ -203,7 +206,7 @@ export async function listView(target, params, live) {
     const attr = byId[c], active = sortKey === c;
     const next = active && !descending ? `-${c}` : c;
     return h("th", { scope: "col", "aria-sort": active ? (descending ? "descending" : "ascending") : null },
-      h("button", { type: "button", class: "sort", "data-sort": c, title: t("sortBy", attr.bk_property_name), onclick: () => writeState(s, { sort: next, start: 0 }) },
+      h("button", { type: "button", class: "sort", "data-sort": c, title: t("sortBy", attr.bk_property_name), onclick: () => { sortedBy = c; writeState(s, { sort: next, start: 0 }); } },
         attr.bk_property_name, h("span", { "aria-hidden": "true", class: "arrow" }, active ? (descending ? " ▼" : " ▲") : "")));
   }));
   const tbody = h("tbody");
@@ -228,6 +231,10 @@ export async function listView(target, params, live) {
   table.replaceChildren(found.info.length
     ? h("table", { class: "list" }, h("caption", { class: "sr" }, t("processes")), h("thead", {}, head), tbody)
     : h("p", { class: "empty" }, t("noMatches")));
+  if (sortedBy) {
+    table.querySelector(`button.sort[data-sort="${CSS.escape(sortedBy)}"]`)?.focus();
+    sortedBy = null;
+  }
 
   // paging with the total
   const first = found.count ? s.start + 1 : 0, last = s.start + found.info.length;
