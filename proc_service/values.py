@@ -24,8 +24,15 @@ SPACES = " \t\n\r\f\v"
 # A positive id as decimal text: "+5" and "007" are fine; leading zeros do not count as digits.
 _ID_TEXT = re.compile(r"\+?0*([0-9]{1,19})")
 _INT_TEXT = re.compile(r"[+-]?[0-9]+")
-_PORT = r"(?:[1-9][0-9]{0,4})"
-_PORT_ITEM = re.compile(rf"({_PORT})(?:-({_PORT}))?")
+# The port grammar (§2), the one copy: a port 1..65535 without leading zeros, a range of two,
+# comma-separated. The document (schemas/document.py) and §11's option (services/metadata.py)
+# spell it from these; a range's "a <= b" is beyond a regular expression (valid_port_list).
+PORT_NUMBER = (
+    r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+)
+PORT_ITEM = rf"{PORT_NUMBER}(?:-{PORT_NUMBER})?"
+PORT_LIST = rf"{PORT_ITEM}(?:,{PORT_ITEM})*"
+_PORT_ITEM = re.compile(rf"({PORT_NUMBER})(?:-({PORT_NUMBER}))?")
 
 
 class Invalid(ValueError):
@@ -76,7 +83,7 @@ def valid_port_list(text: str) -> bool:
             return False
         low = int(match.group(1))
         high = int(match.group(2) or low)
-        if not (low <= high <= 65535):
+        if low > high:
             return False
     return True
 

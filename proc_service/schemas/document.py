@@ -13,13 +13,11 @@ import re
 
 from ..attributes import Attribute, Kind
 from ..query import OPERATORS
-from ..values import INT64_MAX, LIST_LIMIT, PAGE_LIMIT, REGEX_LIMIT, SPACES
+from ..values import INT64_MAX, LIST_LIMIT, PAGE_LIMIT, PORT_LIST, REGEX_LIMIT, SPACES
 
 INT64_MIN = -INT64_MAX - 1
 NO_NUL = "^[^\\x00]*$"  # no database stores NUL (values.storable_text)
-_PORT = "(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
-_PORT_ITEM = f"{_PORT}(?:-{_PORT})?"
-PORT_PATTERN = f"^(?:{_PORT_ITEM}(?:,{_PORT_ITEM})*)?$"
+PORT_PATTERN = f"^(?:{PORT_LIST})?$"  # "" clears the port
 PORT_LIST = (
     "comma-separated ports 1..65535 and ranges a-b with a <= b, no leading zeros or spaces "
     "(format port-list)"

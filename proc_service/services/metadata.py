@@ -4,10 +4,8 @@ attribute tables of attributes.py, the same tables validation reads, so the two 
 from __future__ import annotations
 
 from ..attributes import KINDS, Attribute, Kind
+from ..values import INT64_MAX, PORT_LIST
 
-# Integer bounds of ids that have no range of their own (path and system ids: positive, 64-bit).
-ID_MIN = 1
-ID_MAX = 2**63 - 1
 # bk-cmdb's property groups (§11): processes put the listening port in a group of its own.
 GROUPS = {
     "default": ("基础信息", "basic info"),
@@ -15,13 +13,9 @@ GROUPS = {
     "none": ("更多属性", "more attributes"),
 }
 PROCESS_PORT_GROUP = ("bind_ip", "port", "protocol")
-# One port (1..65535, no leading zero), a range of two, comma-separated, no spaces. A range's
-# "a <= b" is beyond a regular expression: a client checks it apart (the server always does).
-PORT_NUMBER = (
-    r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
-)
-PORT_ITEM = rf"{PORT_NUMBER}(?:-{PORT_NUMBER})?"
-PORT_PATTERN = rf"^{PORT_ITEM}(?:,{PORT_ITEM})*$"
+# A range's "a <= b" is beyond a regular expression: a client checks it apart (the server
+# always does).
+PORT_PATTERN = f"^{PORT_LIST}$"
 PORT_PLACEHOLDER = {
     "zh": "单个端口：8080；连续端口：8080-8089；"
     "多个端口用逗号分隔：8080-8089,8199（1-65535，无空格）",
@@ -57,8 +51,9 @@ def _option(kind: Kind, attr: Attribute, lang: str) -> object:
             for o in attr.options
         ]
     if attr.type == "int":
-        low = ID_MIN if attr.minimum is None else attr.minimum
-        high = ID_MAX if attr.maximum is None else attr.maximum
+        # an int with no range of its own is an id: positive, 64-bit
+        low = 1 if attr.minimum is None else attr.minimum
+        high = INT64_MAX if attr.maximum is None else attr.maximum
         return {"min": str(low), "max": str(high)}
     if attr.port:
         return PORT_PATTERN
