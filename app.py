@@ -1,5 +1,4 @@
-"""`flask --app app run`: the development server (`flask --app app migrate` first)."""
+"""`flask --app app run`: the development server (`flask --app app migrate` first). The same
+app as gunicorn's (wsgi.py)."""
 
-from proc_service import create_app
-
-app = create_app()
+from wsgi import app  # noqa: F401

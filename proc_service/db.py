@@ -83,10 +83,6 @@ def init_app(app: Flask) -> None:
             session.close()
 
 
-def engine() -> Engine:
-    return current_app.extensions["db_engine"]
-
-
 def session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["db_sessionmaker"]()

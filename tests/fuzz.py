@@ -8,7 +8,7 @@ import re
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from .helpers import CONTRACT_ATTRIBUTES, SYSTEM_FIELDS
+from .kit import CONTRACT_ATTRIBUTES, SYSTEM_FIELDS
 
 JSON_CT = "application/json; charset=utf-8"
 INT64_MAX = 2**63 - 1

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import EN, ok, search, snapshot
-from .kit import AUDIT_URL, refused, search_audit
+from .kit import AUDIT_URL, EN, ok, refused, search, search_audit, snapshot
 from .support.audit import CREATES, NEWEST, by_label, found, history, labels, matching
 
 # --- the body --------------------------------------------------------------------------------

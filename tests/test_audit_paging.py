@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import EN, create, ok, proc_url, skip_unless_linguistic, snapshot
-from .kit import refused, search_audit
+from .kit import EN, create, ok, proc_url, refused, search_audit, skip_unless_linguistic, snapshot
 from .support.audit import CHRONO, NEWEST, bulk, found, history, ordered, rows
 
 # --- paging ---------------------------------------------------------------------------------

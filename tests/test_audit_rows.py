@@ -6,8 +6,21 @@ from datetime import UTC, datetime
 
 from sqlalchemy import create_engine
 
-from .helpers import EN, ZH, create, err, ok, proc_url
-from .kit import AUDIT_URL, ISO_TIME, new_module, new_set, refused, search_audit, search_one
+from .kit import (
+    AUDIT_URL,
+    EN,
+    ISO_TIME,
+    ZH,
+    create,
+    err,
+    new_module,
+    new_set,
+    ok,
+    proc_url,
+    refused,
+    search_audit,
+    search_one,
+)
 from .support.audit import found, labels, matching, rows
 
 # --- the rows --------------------------------------------------------------------------------

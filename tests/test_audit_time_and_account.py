@@ -7,8 +7,19 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from .helpers import EN, create, ok, proc_url, snapshot
-from .kit import ACCOUNT_HEADER, ISO_TIME, new_module, new_set, refused, search_audit
+from .kit import (
+    ACCOUNT_HEADER,
+    EN,
+    ISO_TIME,
+    create,
+    new_module,
+    new_set,
+    ok,
+    proc_url,
+    refused,
+    search_audit,
+    snapshot,
+)
 from .support.audit import CHRONO, NEWEST, found, history, labels, matching, rows, times
 
 # --- op_time ---------------------------------------------------------------------------------

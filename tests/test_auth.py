@@ -15,8 +15,7 @@ import pytest
 from proc_service import create_app
 from proc_service.auth import TokensFileError
 
-from .helpers import EN, audit_rows, err, ok, proc_url, snapshot
-from .kit import gunicorn_env, run_gunicorn
+from .kit import EN, audit_rows, err, gunicorn_env, ok, proc_url, run_gunicorn, snapshot
 
 DEPLOY, READER, ADMIN = "deploy-s3cret", "reader-s3cret", "admin-s3cret"
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import EN, ZH, create, err, ok
-from .kit import binding_rows, binding_url, new_module, new_set
+from .kit import EN, ZH, binding_rows, binding_url, create, err, new_module, new_set, ok
 from .support.bindings import UNKNOWN_PROCESS, bound, bound_to, listing, module_path
 
 # --- get_process_bind_module -----------------------------------------------------------------

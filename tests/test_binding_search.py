@@ -7,8 +7,20 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import event
 
-from .helpers import EN, audit_rows, create, err, ok, proc_url, race, search
-from .kit import bind, binding_rows, new_module, new_set
+from .kit import (
+    EN,
+    audit_rows,
+    bind,
+    binding_rows,
+    create,
+    err,
+    new_module,
+    new_set,
+    ok,
+    proc_url,
+    race,
+    search,
+)
 from .support.bindings import binding_audits, bound, bound_to, listing
 
 # --- search_process: the bk_module_name condition --------------------------------------------

@@ -6,8 +6,20 @@ import unicodedata
 
 import pytest
 
-from .helpers import EN, ZH, create, err, ok, snapshot
-from .kit import bind, binding_rows, binding_url, new_module, new_set, unbind
+from .kit import (
+    EN,
+    ZH,
+    bind,
+    binding_rows,
+    binding_url,
+    create,
+    err,
+    new_module,
+    new_set,
+    ok,
+    snapshot,
+    unbind,
+)
 from .support.bindings import UNKNOWN_PROCESS, binding_audits, bound, bound_to, listing
 
 # --- bind_process_module ---------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 
 from proc_service import create_app
 
-from .helpers import EN, create, err, ok
+from .kit import EN, create, err, ok
 
 
 def url(account="0") -> str:

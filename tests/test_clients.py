@@ -17,7 +17,7 @@ import pytest
 from proc_service import create_app
 from proc_service.config import ConfigError
 
-from .helpers import EN, audit_rows, create, err, ok, snapshot
+from .kit import EN, audit_rows, create, err, ok, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 # bk-cmdb's web_server proxy forwards the browser's session in these spellings.

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from .fuzz import INT64_MAX, envelope
-from .helpers import EN, create, err, ok, proc_url, search, search_url, snapshot
+from .kit import EN, create, err, ok, proc_url, search, search_url, snapshot
 
 # --- integers wider than the columns (PostgreSQL answered 500) ----------------------------------
 

@@ -21,7 +21,7 @@ from .fuzz import (
     scalar,
     sort,
 )
-from .helpers import EN, ok, proc_url, search, search_url, snapshot
+from .kit import EN, ok, proc_url, search, search_url, snapshot
 
 page = st.one_of(
     json_value,

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import itertools
 
-from .helpers import EN, ZH, create, detail, ok, proc_url, search, search_url, snapshot
-from .kit import JSON_CT, LEAKS, REQUIRED, refused_cleanly
+from .kit import (
+    EN,
+    JSON_CT,
+    LEAKS,
+    REQUIRED,
+    ZH,
+    create,
+    detail,
+    ok,
+    proc_url,
+    refused_cleanly,
+    search,
+    search_url,
+    snapshot,
+)
 from .support.validation import MIB, _padded
 
 # --- messages and language ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 
 from proc_service import create_app
 
-from .helpers import CONTRACT_ATTRIBUTES, EN, ZH, err, ok
+from .kit import CONTRACT_ATTRIBUTES, EN, ZH, err, ok
 
 URL = "/api/v3/object/attr/search"
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,19 @@ import threading
 
 import pytest
 
-from .helpers import EN, audit_rows, err, libpq, ok, snapshot, wait_until_a_session_waits_for_a_lock
-from .kit import module_search_url, new_module, new_set, refused
+from .kit import (
+    EN,
+    audit_rows,
+    err,
+    libpq,
+    module_search_url,
+    new_module,
+    new_set,
+    ok,
+    refused,
+    snapshot,
+    wait_until_a_session_waits_for_a_lock,
+)
 from .support.topology import MODULE_FIELDS, find_modules, module_names
 
 # --- search_module ------------------------------------------------------------------------------

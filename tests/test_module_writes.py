@@ -6,8 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import EN, err, ok, snapshot
-from .kit import ISO_TIME, MODULE_FULL, module_search_url, module_url, new_module, new_set, refused
+from .kit import (
+    EN,
+    ISO_TIME,
+    MODULE_FULL,
+    err,
+    module_search_url,
+    module_url,
+    new_module,
+    new_set,
+    ok,
+    refused,
+    snapshot,
+)
 from .support.topology import (
     MODULE_DEFAULTS,
     MODULE_FIELDS,

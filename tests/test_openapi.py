@@ -12,7 +12,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from .helpers import CONTRACT_ATTRIBUTES, SYSTEM_FIELDS, ok
+from .kit import CONTRACT_ATTRIBUTES, SYSTEM_FIELDS, ok
 from .support.topology import MODULE_FIELDS, SET_FIELDS
 
 KINDS = {

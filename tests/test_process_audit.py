@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from proc_service import create_app
 
-from .helpers import EN, ZH, audit_rows, create, err, ok, proc_url, search, snapshot
-from .kit import FULL_LOOSE, FULL_LOOSE_STORED, binding_rows, insert_bindings
+from .kit import (
+    EN,
+    FULL_LOOSE,
+    FULL_LOOSE_STORED,
+    ZH,
+    audit_rows,
+    binding_rows,
+    create,
+    err,
+    insert_bindings,
+    ok,
+    proc_url,
+    search,
+    snapshot,
+)
 from .support.writes import ATTRIBUTE_IDS
 
 # --- delete_process --------------------------------------------------------------------------

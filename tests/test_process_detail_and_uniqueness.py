@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import EN, ZH, create, detail, err, ok, proc_url, race, search, snapshot
-from .kit import FULL_LOOSE, FULL_LOOSE_STORED
+from .kit import (
+    EN,
+    FULL_LOOSE,
+    FULL_LOOSE_STORED,
+    ZH,
+    create,
+    detail,
+    err,
+    ok,
+    proc_url,
+    race,
+    search,
+    snapshot,
+)
 from .support.writes import ATTRIBUTE_IDS, ATTRIBUTE_NAMES
 
 # --- get_process_detail ----------------------------------------------------------------------

@@ -7,8 +7,21 @@ from datetime import datetime
 
 import pytest
 
-from .helpers import EN, audit_rows, create, detail, err, ok, proc_url, search, snapshot
-from .kit import FULL_LOOSE, FULL_LOOSE_STORED, ISO_TIME, search_one
+from .kit import (
+    EN,
+    FULL_LOOSE,
+    FULL_LOOSE_STORED,
+    ISO_TIME,
+    audit_rows,
+    create,
+    detail,
+    err,
+    ok,
+    proc_url,
+    search,
+    search_one,
+    snapshot,
+)
 
 # --- ids, times, update ----------------------------------------------------------------------
 

@@ -8,8 +8,20 @@ import itertools
 
 import pytest
 
-from .helpers import EN, SYSTEM_FIELDS, create, detail, ok, proc_url, search, snapshot
-from .kit import FULL, REQUIRED, refused_cleanly, search_one
+from .kit import (
+    EN,
+    FULL,
+    REQUIRED,
+    SYSTEM_FIELDS,
+    create,
+    detail,
+    ok,
+    proc_url,
+    refused_cleanly,
+    search,
+    search_one,
+    snapshot,
+)
 from .support.validation import (
     DEFAULTS,
     ENUMS,

@@ -12,7 +12,7 @@ import pytest
 from proc_service import create_app
 
 from .fuzz import JSON_CT, envelope
-from .helpers import (
+from .kit import (
     EN,
     audit_rows,
     create,

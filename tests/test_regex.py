@@ -9,7 +9,7 @@ import pytest
 
 from proc_service import create_app
 
-from .helpers import proc_url, search_url
+from .kit import proc_url, search_url
 
 VALUES = {
     "plain": "nginx -c /etc/nginx.conf",

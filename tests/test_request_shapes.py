@@ -7,8 +7,19 @@ import json
 
 import pytest
 
-from .helpers import EN, create, detail, ok, proc_url, search, search_url, snapshot
-from .kit import JSON_CT, REQUIRED, refused_cleanly
+from .kit import (
+    EN,
+    JSON_CT,
+    REQUIRED,
+    create,
+    detail,
+    ok,
+    proc_url,
+    refused_cleanly,
+    search,
+    search_url,
+    snapshot,
+)
 from .support.validation import MIB, _padded
 
 # --- malformed bodies -----------------------------------------------------------------------------

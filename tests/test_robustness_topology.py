@@ -23,7 +23,7 @@ from .fuzz import (
     json_value,
     scalar,
 )
-from .helpers import EN, create, ok, snapshot
+from .kit import EN, create, ok, snapshot
 
 SET_KEYS = ["bk_set_name", "bk_set_desc", "bk_set_env", "bk_service_status", "bk_capacity",
             "description", "default", "bk_parent_id", "bk_biz_id", "bk_supplier_account",

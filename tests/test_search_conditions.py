@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import EN, ZH, create, err, search, search_url, snapshot
-from .kit import ISO_TIME, refused
+from .kit import EN, ISO_TIME, ZH, create, err, refused, search, search_url, snapshot
 from .support.search import ATTRIBUTE_IDS, SYSTEM, check_table, found, matching
 
 # --- the empty body -------------------------------------------------------------------------

@@ -6,8 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .helpers import EN, ZH, create, err, ok, proc_url, search, snapshot
-from .kit import refused
+from .kit import EN, ZH, create, err, ok, proc_url, refused, search, snapshot
 from .support.search import check_table, found, matching
 
 # --- operators -------------------------------------------------------------------------------

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import EN, create, err, search, skip_unless_linguistic
-from .kit import refused
+from .kit import EN, create, err, refused, search, skip_unless_linguistic
 from .support.search import ATTRIBUTE_IDS, SYSTEM, bulk, found, matching, ordered
 
 # --- fields ---------------------------------------------------------------------------------

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
-from .helpers import EN, create, err, ok, search, snapshot
-from .kit import insert_bindings, refused
+from .kit import EN, create, err, insert_bindings, ok, refused, search, snapshot
 from .support.search import bulk, check_table, found
 
 # --- whitelisting: nothing a client sends becomes SQL ----------------------------------------

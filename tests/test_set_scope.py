@@ -7,15 +7,19 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from .helpers import EN, audit_rows, err, ok, snapshot
 from .kit import (
     ACCOUNT_HEADER,
+    EN,
+    audit_rows,
+    err,
     module_search_url,
     module_url,
     new_module,
     new_set,
+    ok,
     refused,
     set_url,
+    snapshot,
 )
 from .support.topology import find_modules, find_sets, get_module, get_set, hdr, set_names
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import EN, snapshot
-from .kit import module_search_url, new_module, new_set, refused, set_search_url
+from .kit import EN, module_search_url, new_module, new_set, refused, set_search_url, snapshot
 from .support.topology import SET_FIELDS, find_sets, module_names, set_names
 
 # --- search_set ---------------------------------------------------------------------------------

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import EN, ZH, err, ok, snapshot
-from .kit import ISO_TIME, SET_FULL, new_set, refused, set_url
+from .kit import EN, ISO_TIME, SET_FULL, ZH, err, new_set, ok, refused, set_url, snapshot
 from .support.topology import (
     SET_DEFAULTS,
     SET_FIELDS,

@@ -5,8 +5,22 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import EN, audit_rows, create, err, ok, proc_url, snapshot
-from .kit import ACCOUNT_HEADER, bind, binding_rows, binding_url, new_module, new_set, unbind
+from .kit import (
+    ACCOUNT_HEADER,
+    EN,
+    audit_rows,
+    bind,
+    binding_rows,
+    binding_url,
+    create,
+    err,
+    new_module,
+    new_set,
+    ok,
+    proc_url,
+    snapshot,
+    unbind,
+)
 from .support.bindings import UNKNOWN_PROCESS, binding_audits, bound, bound_to, listing, module_path
 
 # --- delete_process_module_binding -----------------------------------------------------------

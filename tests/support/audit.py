@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..helpers import create, ok, proc_url
-from ..kit import new_module, new_set, search_audit
+from ..kit import create, new_module, new_set, ok, proc_url, search_audit
 
 ROW_KEYS = {
     "id", "bk_supplier_account", "bk_biz_id", "op_type", "op_target", "inst_id", "op_desc",

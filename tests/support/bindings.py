@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..helpers import audit_rows, ok, search
-from ..kit import bind, binding_url
+from ..kit import audit_rows, bind, binding_url, ok, search
 
 # --- helpers ---------------------------------------------------------------------------------
 

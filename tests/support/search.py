@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from proc_service.attributes import ATTRIBUTES
 
-from ..helpers import create, ok, search
+from ..kit import create, ok, search
 
 ATTRIBUTE_IDS = [a.id for a in ATTRIBUTES]
 SYSTEM = ["bk_process_id", "bk_supplier_account", "create_time", "last_time"]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from ..helpers import EN, ok, snapshot
 from ..kit import (
     ACCOUNT_HEADER,
+    EN,
     fresh,
     module_search_url,
     module_url,
     new_module,
     new_set,
+    ok,
     refused,
     set_search_url,
     set_url,
+    snapshot,
 )
 
 SET_FIELDS = [

@@ -6,8 +6,17 @@ from __future__ import annotations
 
 import json
 
-from ..helpers import CONTRACT_ATTRIBUTES, EN, create, ok, proc_url, snapshot
-from ..kit import REQUIRED, fresh, refused_cleanly
+from ..kit import (
+    CONTRACT_ATTRIBUTES,
+    EN,
+    REQUIRED,
+    create,
+    fresh,
+    ok,
+    proc_url,
+    refused_cleanly,
+    snapshot,
+)
 
 ORDER = CONTRACT_ATTRIBUTES  # the 22 attributes in contract §2 order
 SINGLECHAR = ["bk_process_name", "description", "port", "bk_func_id", "bk_func_name", "user"]
