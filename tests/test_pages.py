@@ -612,3 +612,28 @@ def test_counts_of_one_read_in_the_singular(site):
     p.locator(".count", has_text="of 1").wait_for()
     assert p.get_by_role("button", name="Select the 1 match").is_visible()
     assert not p.get_by_text("1 matches").count()
+
+
+def test_every_label_is_a_name_not_a_field_id(site):
+    """Item 8: a create's history row and the modules tab name each field (§11 names, or the
+    page's own for system fields) in both languages; no raw field id shows."""
+    _server, api, tab = site
+    set_id = api("POST", "/set/1", {"bk_set_name": "web"})["bk_set_id"]
+    api("POST", f"/module/1/{set_id}", {"bk_module_name": "gameserver"})
+    pid = api.process(bk_process_name="labelled", port="80")
+    api("PUT", f"/proc/module/0/1/{pid}/gameserver")
+    p = tab.tab
+    raw = re.compile(r"^(bk_[a-z_]+|[a-z]+_[a-z_]+)$")  # what a field id looks like
+    for lang in ("English", "中文"):
+        p.goto(f"{tab.base}/ui/#/procs?a=0&b=1")
+        p.locator(".settings select").first.select_option(label=lang)
+        goto(tab, f"/proc?a=0&b=1&id={pid}&tab=history")
+        created = p.locator("li.audit.op-1")
+        created.locator("th").first.wait_for()
+        headers = created.locator("th").all_inner_texts()
+        assert len(headers) >= 5
+        assert [h for h in headers if raw.match(h.strip())] == [], headers
+        goto(tab, f"/proc?a=0&b=1&id={pid}&tab=modules")
+        p.locator('tr[data-module="gameserver"]').wait_for()
+        columns = p.locator("table.list th").all_inner_texts()
+        assert [h for h in columns if raw.match(h.strip())] == [], columns

@@ -135,11 +135,17 @@ async function historyTab(panel, a, b, id, byId, params, live) {
   await load();
 }
 
+// Fields of an audit image that are not model attributes (§11 lists those): named by the page.
+const SYSTEM_NAMES = {
+  bk_process_id: "processId", bk_supplier_account: "account", create_time: "createTime",
+  last_time: "lastTime", bk_module_names: "modules",
+};
+
 function auditEntry(row, byId) {
   const pre = row.content?.pre_data || {}, cur = row.content?.cur_data || {};
   const keys = [...new Set([...Object.keys(pre), ...Object.keys(cur)])];
   const changed = keys.filter((k) => JSON.stringify(pre[k] ?? null) !== JSON.stringify(cur[k] ?? null) && !["last_time", "create_time"].includes(k));
-  const name = (k) => byId[k]?.bk_property_name || (k === "bk_module_names" ? t("modules") : k);
+  const name = (k) => byId[k]?.bk_property_name || (SYSTEM_NAMES[k] ? t(SYSTEM_NAMES[k]) : k);
   const value = (k, v) => (Array.isArray(v) ? v.join(", ") : display(byId[k], v));
   let body;
   if (row.op_type === 2) {

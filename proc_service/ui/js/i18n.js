@@ -89,7 +89,7 @@ const TEXT = {
   dangling: ["已绑定，但业务中已没有此名称的模块", "bound, but no module of this name exists any more"],
   bind: ["绑定", "Bind"],
   unbind: ["解绑", "Unbind"],
-  setNum: ["集群数", "set_num"],
+  setNum: ["集群数", "Sets"],
   state: ["状态", "State"],
   action: ["操作", "Action"],
   noModules: ["该业务还没有模块。可在拓扑页创建。", "This business has no modules yet; create them on the topology page."],
