@@ -637,3 +637,17 @@ def test_every_label_is_a_name_not_a_field_id(site):
         p.locator('tr[data-module="gameserver"]').wait_for()
         columns = p.locator("table.list th").all_inner_texts()
         assert [h for h in columns if raw.match(h.strip())] == [], columns
+
+
+def test_the_edit_url_of_a_deleted_process_says_so_with_a_way_back(site):
+    """Item 6: the 404 replaces "Loading…" and a link leads back to the list."""
+    _server, api, tab = site
+    pid = api.process(bk_process_name="gone")
+    api("DELETE", f"/proc/0/1/{pid}")
+    p = tab.tab
+    goto(tab, f"/edit?a=0&b=1&id={pid}")
+    p.get_by_role("alert").wait_for()
+    assert "404" in p.get_by_role("alert").inner_text()
+    assert p.locator("main .loading").count() == 0
+    p.get_by_role("link", name="Back to the list").click()
+    p.locator("h1", has_text="Processes").wait_for()

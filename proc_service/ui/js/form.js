@@ -113,7 +113,11 @@ export async function formView(target, params, live, page) {
       if (!original) throw new ApiError(404, 1199019, `bk_process_id ${id}`);
     }
   } catch (err) {
-    if (live()) problem(err, () => formView(target, params, live, page));
+    if (live()) {
+      // the failure replaces "Loading…", with a way back (a deleted process's edit URL: 404)
+      target.replaceChildren(h("p", { class: "crumbs" }, h("a", { href: href("/procs", { a, b }) }, t("back"))));
+      problem(err, () => formView(target, params, live, page));
+    }
     return;
   }
   if (!live()) return;
