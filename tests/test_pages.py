@@ -651,3 +651,22 @@ def test_the_edit_url_of_a_deleted_process_says_so_with_a_way_back(site):
     assert p.locator("main .loading").count() == 0
     p.get_by_role("link", name="Back to the list").click()
     p.locator("h1", has_text="Processes").wait_for()
+
+
+def test_a_deleted_process_leaves_the_selection(site):
+    """Item 2: delete a selected process from its detail page; back on the list it is no longer
+    selected, and selecting every match counts what exists."""
+    _server, api, tab = site
+    pids = [api.process(bk_process_name=f"sel-{i}") for i in range(3)]
+    p = tab.tab
+    goto(tab, "/procs?a=0&b=1")
+    p.get_by_label("Select sel-0").check()
+    p.locator(".selinfo", has_text="1 selected").wait_for()
+    goto(tab, f"/proc?a=0&b=1&id={pids[0]}")
+    p.get_by_role("button", name="Delete").click()
+    p.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    p.locator("#messages", has_text="sel-0 deleted").wait_for()
+    p.locator(".count", has_text="of 2").wait_for()
+    assert p.locator(".selinfo").inner_text() == "0 selected"
+    p.get_by_role("button", name="Select all 2 matches").click()
+    p.locator(".selinfo", has_text="2 selected").wait_for()

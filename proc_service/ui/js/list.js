@@ -84,6 +84,15 @@ export function condition(s, byId) {
   return cond;
 }
 
+// A selection outlives the page that made it: drop the ids that no longer exist (deleted here,
+// on the detail page, or by someone else) before it is shown or sent in a batch.
+async function dropVanished(s) {
+  const ids = [...selection.ids];
+  const found = await run(() => call("POST", paths.search(s.a, s.b), { condition: { bk_process_id: { $in: ids } }, fields: ["bk_process_id"], page: { start: 0 } }));
+  const alive = new Set(found.info.map((x) => x.bk_process_id));
+  for (const id of ids) if (!alive.has(id)) selection.ids.delete(id);
+}
+
 export async function listView(target, params, live) {
   const s = readState(params);
   const key = `${s.a}/${s.b}`;
@@ -91,6 +100,7 @@ export async function listView(target, params, live) {
   let attrs;
   try {
     attrs = await run(() => attributes("process"));
+    if (selection.ids.size) await dropVanished(s);
   } catch (err) {
     if (live()) problem(err, () => listView(target, params, live));
     return;
