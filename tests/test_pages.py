@@ -670,3 +670,57 @@ def test_a_deleted_process_leaves_the_selection(site):
     assert p.locator(".selinfo").inner_text() == "0 selected"
     p.get_by_role("button", name="Select all 2 matches").click()
     p.locator(".selinfo", has_text="2 selected").wait_for()
+
+
+def _token_server(live_server, tmp_path, tokens: dict[str, bool]):
+    entries = [
+        {
+            "name": name.split("-")[0],
+            "sha256": hashlib.sha256(name.encode()).hexdigest(),
+            "accounts": ["0"],
+            "write": write,
+        }
+        for name, write in tokens.items()
+    ]
+    path = tmp_path / "tokens.json"
+    path.write_text(json.dumps(entries))
+    return live_server(API_TOKENS_FILE=str(path))
+
+
+def test_a_declined_token_prompt_offers_a_token_and_a_token_redraws(live_server, page, tmp_path):
+    """Items 3 and 5: cancelling the 401 prompt shows the refusal with a way to give a token
+    (no endless "Loading…"); the prompt says why it opened: a 401, a rejected token, or by hand;
+    a token set from the header redraws the page."""
+    server = _token_server(live_server, tmp_path, {"writer-s3cret": True, "reader-s3cret": False})
+    Api(server.url, "writer-s3cret").process(bk_process_name="existing")
+    tab = page(server.url)
+    p = tab.tab
+    goto(tab, "/procs?a=0&b=1")
+    dialog = p.get_by_role("dialog")
+    dialog.get_by_label("API token").wait_for()
+    assert "asks for an API token (401)" in dialog.inner_text()
+    dialog.get_by_role("button", name="Cancel").click()
+    alert = p.locator("#messages [role=alert]")
+    alert.wait_for()
+    assert "401" in alert.inner_text()
+    assert alert.get_by_role("button", name="Set token").is_visible()
+    assert p.locator("#main .loading").count() == 0
+    # opened by hand from the header: no talk of a 401; the page redraws with the token
+    p.locator(".settings").get_by_role("button", name="Set token").click()
+    dialog = p.get_by_role("dialog")
+    dialog.get_by_label("API token").wait_for()
+    assert "401" not in dialog.inner_text()
+    dialog.get_by_label("API token").fill("reader-s3cret")
+    dialog.get_by_role("button", name="Save").click()
+    p.locator(".count", has_text="of 1").wait_for()
+    # a wrong token: the prompt comes back saying it was rejected
+    p.get_by_role("button", name="Clear token").click()
+    p.reload()
+    dialog = p.get_by_role("dialog")
+    dialog.get_by_label("API token").fill("wrong")
+    dialog.get_by_role("button", name="Save").click()
+    p.locator("dialog", has_text="rejected this token").wait_for()
+    p.get_by_role("dialog").get_by_label("API token").fill("reader-s3cret")
+    p.get_by_role("dialog").get_by_role("button", name="Save").click()
+    p.locator(".count", has_text="of 1").wait_for()
+    assert tab.foreign == [] and tab.errors == []

@@ -46,7 +46,7 @@ function header(params) {
   const user = h("input", { id: userId, value: session.user, size: 12, autocomplete: "username", onchange: () => { session.user = user.value.trim(); } });
   const token = session.token
     ? h("button", { type: "button", class: "small", onclick: () => { session.token = ""; header(route().params); } }, `${t("tokenSet")} · ${t("clearToken")}`)
-    : h("button", { type: "button", class: "small", onclick: () => askToken("") }, t("setToken"));
+    : h("button", { type: "button", class: "small", onclick: async () => { if (await askToken("")) render(); } }, t("setToken"));
   settings.append(h("label", { for: langId }, t("language")), lang, h("label", { for: userId }, t("operator")), user, token);
 }
 

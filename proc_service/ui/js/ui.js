@@ -41,9 +41,15 @@ export function describe(err) {
 export function problem(err, retry) {
   const box = messages();
   clear(box);
+  // the load failed: what said "Loading…" says nothing now (the alert says why)
+  for (const el of document.querySelectorAll("#main .loading")) el.remove();
   const canRetry = retry && err instanceof ApiError && err.retryable;
+  // a 401 the person declined to answer: the way to give a token, then the same action again
+  const needsToken = retry && err instanceof ApiError && err.status === 401;
+  const giveToken = async () => { if (await askToken(describe(err))) { clear(box); retry(); } };
   box.append(h("div", { class: "msg msg-error", role: "alert" }, h("span", {}, describe(err)),
     canRetry ? h("button", { type: "button", class: "retry", onclick: () => { clear(box); retry(); } }, t("retry")) : null,
+    needsToken ? h("button", { type: "button", class: "retry", onclick: giveToken }, t("setToken")) : null,
     h("button", { type: "button", class: "link", onclick: () => clear(box) }, t("dismiss"))));
 }
 
@@ -105,14 +111,17 @@ export function promptDialog(title, label, value = "") {
   });
 }
 
-/** The token prompt (after a 401): kept in sessionStorage for this tab. */
+/** The token prompt, after a 401 (``reason`` its message) or opened by hand (no reason): kept
+ *  in sessionStorage for this tab. */
 export function askToken(reason) {
+  // after a 401: was a token sent (then it was rejected) or none at all
+  const intro = !reason ? t("tokenHand") : session.token ? t("tokenRejected") : t("tokenAsk");
   return new Promise((resolve) => {
     let answer = false;
     const id = newId("token");
     const input = h("input", { id, type: "password", autocomplete: "off", required: true });
     const form = h("form", { onsubmit: (e) => { e.preventDefault(); if (input.value.trim()) { session.token = input.value.trim(); answer = true; dlg.close(); } } },
-      h("p", {}, t("tokenAsk")), reason ? h("p", { class: "error-text" }, reason) : null,
+      h("p", {}, intro), reason ? h("p", { class: "error-text" }, reason) : null,
       h("label", { for: id }, t("token")), input,
       h("div", { class: "actions" }, h("button", { type: "button", onclick: () => dlg.close() }, t("cancel")), h("button", { type: "submit", class: "primary" }, t("save"))));
     const dlg = dialog(t("token"), form, []);
