@@ -59,7 +59,11 @@ export function fieldControl(attr, { batch = false } = {}) {
       return message;
     },
   };
-  input.addEventListener("change", () => control.check());
+  // Typing clears (or updates) a shown error at once, so the form settles before the person
+  // reaches for a button; leaving the field only adds an error. Clearing it on leaving moved the
+  // button up under the pointer between mousedown and mouseup, and the click was lost.
+  input.addEventListener("input", () => { if (error.textContent) control.check(); });
+  input.addEventListener("change", () => { if (!error.textContent) control.check(); });
   return control;
 }
 
