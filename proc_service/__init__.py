@@ -7,7 +7,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from . import auth, cli, config, db, docs, envelope, handlers, logs, pipeline
-from .api import audit, binding, business, meta, metadata, process, topology, ui
+from .api import audit, binding, business, meta, metadata, process, token, topology, ui
 from .api.paths import CONVERTERS
 from .migrate import head_revisions
 from .schemas.document import COMPONENTS
@@ -81,6 +81,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         audit.blp,
         metadata.blp,  # §11 attribute metadata
         business.blp,
+        token.blp,  # §7b: what the request's token may do
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(meta.bp)

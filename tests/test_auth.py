@@ -272,3 +272,29 @@ def test_openapi_documents_the_bearer_scheme(client):
     spec = client.get("/openapi.json").get_json()
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert {"bearer": []} in spec["security"]
+
+
+# --- what a token may do (GET /api/v3/auth/token, issue 14) --------------------------------------
+
+
+def test_a_token_learns_its_name_accounts_and_whether_it_writes(client):
+    token = "/api/v3/auth/token"
+    assert ok(client.get(token, headers=bearer(READER))) == {
+        "access_control": True,
+        "name": "reader",
+        "accounts": ["0", "acme"],
+        "write": False,
+    }
+    assert ok(client.get(token, headers=bearer(DEPLOY)))["write"] is True
+    assert ok(client.get(token, headers=bearer(ADMIN)))["accounts"] == ["*"]
+    err(client.get(token, headers=EN), 401, 1199027, "token")
+    err(client.get(token, headers=bearer("wrong")), 401, 1199027, "token")
+
+
+def test_with_access_control_off_anyone_may_do_anything(db_url):
+    app = create_app({"DATABASE_URL": db_url, "LOG_LEVEL": "WARNING"})
+    try:
+        data = ok(app.test_client().get("/api/v3/auth/token"))
+    finally:
+        app.extensions["db_engine"].dispose()
+    assert data == {"access_control": False, "name": "", "accounts": ["*"], "write": True}

@@ -435,7 +435,7 @@ def test_access_control_asks_for_a_token_and_shows_refusals(live_server, page, t
     path = tmp_path / "tokens.json"
     path.write_text(json.dumps(entries))
     server = live_server(API_TOKENS_FILE=str(path))
-    Api(server.url, "writer-s3cret").process(bk_process_name="existing")
+    existing = Api(server.url, "writer-s3cret").process(bk_process_name="existing")
     tab = page(server.url)
     p = tab.tab
     sent = []
@@ -454,17 +454,32 @@ def test_access_control_asks_for_a_token_and_shows_refusals(live_server, page, t
     p.locator(".count", has_text="of 1").wait_for()
     assert p.evaluate("sessionStorage.getItem('proc-ui.token')") == "reader-s3cret"
     assert "Bearer reader-s3cret" in sent
-    # a read-only token: writes are refused, plainly
+    # a read-only token: every write control is disabled, saying why (issue 14, item 4)
+    new = p.locator("a", has_text="New process")
+    p.locator('a[data-writes][aria-disabled="true"]', has_text="New process").wait_for()
+    assert new.get_attribute("href") is None
+    assert new.get_attribute("title") == "The token reader may only read, not change anything"
     p.get_by_label("Operator (BK_User)").fill("bob")
-    p.get_by_role("link", name="New process").click()
+    goto(tab, "/new?a=0&b=1")
     p.get_by_label("process name").first.fill("new")
     p.get_by_label("function name").fill("f")
-    p.get_by_role("button", name="Create").click()
+    create = p.get_by_role("button", name="Create")
+    assert create.is_disabled() and "may only read" in create.get_attribute("title")
+    goto(tab, f"/proc?a=0&b=1&id={existing}&tab=modules")
+    p.get_by_role("button", name="Delete").wait_for()
+    assert p.get_by_role("button", name="Delete").is_disabled()
+    # a 403 says which of its reasons applies: here, an account the token does not list
+    goto(tab, "/procs?a=other&b=1")
     alert = p.locator("#messages [role=alert]")
     alert.wait_for()
     assert "Not permitted (403)" in alert.inner_text() and "no permission" in alert.inner_text()
-    # a writing token: the same form (kept) goes through, and the audit names the person
+    assert "no access to this supplier account" in alert.inner_text()
+    # a writing token: the form goes through, and the audit names the person
+    goto(tab, "/new?a=0&b=1")
+    p.get_by_label("process name").first.fill("new")
+    p.get_by_label("function name").fill("f")
     p.get_by_role("button", name="Clear token").click()
+    p.locator("button[data-writes]:not([disabled])", has_text="Create").wait_for()
     p.get_by_role("button", name="Create").click()
     p.get_by_role("dialog").get_by_label("API token").fill("writer-s3cret")
     p.get_by_role("dialog").get_by_role("button", name="Save").click()

@@ -79,3 +79,25 @@ SetCreatedSchema = enveloped(fields.Nested(output_schema(SET, "Set")), "SetCreat
 ModuleCreatedSchema = enveloped(fields.Nested(output_schema(MODULE, "Module")), "ModuleCreated")
 DetailSchema = enveloped(fields.List(fields.Nested(DetailRowSchema)), "Detail")
 BindingListSchema = enveloped(fields.List(fields.Nested(BoundModuleSchema)), "BindingList")
+
+
+TokenResultSchema = enveloped(
+    fields.Nested(
+        Schema.from_dict(
+            {
+                "access_control": fields.Boolean(
+                    required=True, metadata={"description": "false: PROC_API_TOKENS_FILE unset"}
+                ),
+                "name": fields.String(required=True, metadata={"description": "'' when off"}),
+                "accounts": fields.List(
+                    fields.String(),
+                    required=True,
+                    metadata={"description": 'supplier accounts; ["*"]: every one'},
+                ),
+                "write": fields.Boolean(required=True),
+            },
+            name="TokenData",
+        )
+    ),
+    "TokenResult",
+)

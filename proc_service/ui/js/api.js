@@ -47,7 +47,11 @@ export async function call(method, path, body, { account } = {}) {
   if (!envelope || typeof envelope !== "object" || !("result" in envelope)) {
     throw new ApiError(response.status || 0, 0, `HTTP ${response.status}`);
   }
-  if (!envelope.result) throw new ApiError(response.status, envelope.bk_error_code, envelope.bk_error_msg);
+  if (!envelope.result) {
+    const err = new ApiError(response.status, envelope.bk_error_code, envelope.bk_error_msg);
+    err.writes = method !== "GET" && !path.includes("/search"); // which 403 it can be (§7b)
+    throw err;
+  }
   return envelope.data;
 }
 
@@ -72,7 +76,18 @@ export const paths = {
   moduleSearch: (a, b, s) => `/api/v3/module/search/${enc(a)}/${enc(b)}/${enc(s)}`,
   audit: "/api/v3/audit/search",
   businesses: (a) => `/api/v3/biz/search/${enc(a)}`,
+  token: "/api/v3/auth/token",
 };
+
+let granted = { token: null, pending: null };
+/** What the session's token may do ({access_control, name, accounts, write}), asked once per
+ *  token; null while unknown (no token yet where one is needed). */
+export function permissions() {
+  if (granted.token !== session.token) {
+    granted = { token: session.token, pending: call("GET", paths.token).catch(() => null) };
+  }
+  return granted.pending;
+}
 
 const metaCache = new Map();
 /** The attribute definitions of a kind (§11), in the session language; cached per language. */

@@ -53,8 +53,8 @@ export async function detailView(target, params, live) {
   target.replaceChildren(
     h("p", { class: "crumbs" }, h("a", { href: href("/procs", { a, b }) }, t("back"))),
     h("h1", {}, `${name}`, h("span", { class: "muted" }, ` #${id}`)),
-    h("div", { class: "toolbar" }, h("a", { class: "button primary", href: href("/edit", { a, b, id }) }, t("edit")),
-      h("button", { type: "button", class: "danger", onclick: remove }, t("delete"))),
+    h("div", { class: "toolbar" }, h("a", { "data-writes": "", class: "button primary", href: href("/edit", { a, b, id }) }, t("edit")),
+      h("button", { "data-writes": "", type: "button", class: "danger", onclick: remove }, t("delete"))),
     tabs, panel);
 
   if (tab === "attrs") {
@@ -93,7 +93,7 @@ async function modulesTab(panel, a, b, id, live) {
     return h("tr", { class: dangling ? "dangling" : null, "data-module": m.bk_module_name },
       h("td", {}, m.bk_module_name), h("td", {}, String(m.set_num)),
       h("td", {}, dangling ? h("strong", { class: "warn" }, `⚠ ${t("dangling")}`) : m.is_bind ? `✓ ${t("bound")}` : t("unbound")),
-      h("td", {}, h("button", { type: "button", class: m.is_bind ? "" : "primary", "aria-label": `${m.is_bind ? t("unbind") : t("bind")} ${m.bk_module_name}`, onclick: () => toggle(m) }, m.is_bind ? t("unbind") : t("bind"))));
+      h("td", {}, h("button", { "data-writes": "", type: "button", class: m.is_bind ? "" : "primary", "aria-label": `${m.is_bind ? t("unbind") : t("bind")} ${m.bk_module_name}`, onclick: () => toggle(m) }, m.is_bind ? t("unbind") : t("bind"))));
   }))));
 }
 

@@ -135,7 +135,7 @@ export async function formView(target, params, live, page) {
     if (!groups.has(key)) groups.set(key, { name: c.attr.bk_property_group_name, items: [] });
     groups.get(key).items.push(c.wrap);
   }
-  const submit = h("button", { type: "submit", class: "primary" }, editing ? t("save") : t("create"));
+  const submit = h("button", { "data-writes": "", type: "submit", class: "primary" }, editing ? t("save") : t("create"));
   const form = h("form", { class: "card", novalidate: true, onsubmit: (e) => { e.preventDefault(); send(); } },
     [...groups.values()].map((g) => h("fieldset", {}, h("legend", {}, g.name), h("div", { class: "grid" }, g.items))),
     h("div", { class: "actions" }, h("a", { href: editing ? href("/proc", { a, b, id }) : href("/procs", { a, b }), class: "button" }, t("cancel")), submit));

@@ -4,7 +4,7 @@
 import { attributes, call, paths, ApiError } from "./api.js";
 import { h, newId } from "./dom.js";
 import { t } from "./i18n.js";
-import { run, guard, problem, describe, flash, refresh, href, go, display, confirmDialog } from "./ui.js";
+import { run, guard, problem, describe, flash, refresh, href, go, display, confirmDialog, mayWrite } from "./ui.js";
 import { fieldControl, showRefusal } from "./form.js";
 import { remember } from "./workspace.js";
 
@@ -171,12 +171,12 @@ export async function listView(target, params, live) {
 
   // selection and actions
   const selInfo = h("span", { class: "selinfo", "aria-live": "polite" });
-  const batchButton = h("button", { type: "button", onclick: () => batchDialog(s, attrs) }, t("batchEdit"));
+  const batchButton = h("button", { "data-writes": "", type: "button", onclick: () => batchDialog(s, attrs) }, t("batchEdit"));
   const selectAll = h("button", { type: "button", hidden: true });
   const clearSel = h("button", { type: "button", class: "small", onclick: () => { selection.ids.clear(); refreshSelection(); } }, t("clearSelection"));
   function refreshSelection() {
     selInfo.textContent = t("selected", selection.ids.size);
-    batchButton.disabled = selection.ids.size === 0;
+    batchButton.disabled = selection.ids.size === 0 || !mayWrite();
     clearSel.hidden = selection.ids.size === 0;
     for (const box of target.querySelectorAll("input[data-pid]")) box.checked = selection.ids.has(Number(box.dataset.pid));
     const page = target.querySelector("input.select-page");
@@ -187,7 +187,7 @@ export async function listView(target, params, live) {
     }
   }
   const actions = h("div", { class: "toolbar" },
-    h("a", { class: "button primary", href: href("/new", { a: s.a, b: s.b }) }, t("newProcess")), batchButton, selectAll, selInfo, clearSel);
+    h("a", { "data-writes": "", class: "button primary", href: href("/new", { a: s.a, b: s.b }) }, t("newProcess")), batchButton, selectAll, selInfo, clearSel);
 
   const table = h("div", { class: "table-wrap" }, h("p", { class: "loading" }, t("loading")));
   const pager = h("nav", { class: "pager", "aria-label": t("paging") });

@@ -1,8 +1,8 @@
 // The router and the header: language, operator (BK_User), token; then one view per route.
-import { session } from "./api.js";
+import { permissions, session } from "./api.js";
 import { h, clear, newId } from "./dom.js";
 import { t } from "./i18n.js";
-import { route, href, askToken, clearStatus } from "./ui.js";
+import { route, href, askToken, clearStatus, markWrites, setPermissions } from "./ui.js";
 import { workspaceView } from "./workspace.js";
 import { listView } from "./list.js";
 import { formView } from "./form.js";
@@ -45,15 +45,21 @@ function header(params) {
     h("option", { value: "en", selected: session.lang === "en", lang: "en" }, "English"));
   const user = h("input", { id: userId, value: session.user, size: 12, autocomplete: "username", onchange: () => { session.user = user.value.trim(); } });
   const token = session.token
-    ? h("button", { type: "button", class: "small", onclick: () => { session.token = ""; header(route().params); } }, `${t("tokenSet")} · ${t("clearToken")}`)
+    ? h("button", { type: "button", class: "small", onclick: () => { session.token = ""; header(route().params); learn(); } }, `${t("tokenSet")} · ${t("clearToken")}`)
     : h("button", { type: "button", class: "small", onclick: async () => { if (await askToken("")) render(); } }, t("setToken"));
   settings.append(h("label", { for: langId }, t("language")), lang, h("label", { for: userId }, t("operator")), user, token);
+}
+
+// What the token may do, asked once per token: write controls follow it (ui.markWrites).
+async function learn() {
+  setPermissions(await permissions());
 }
 
 export async function render() {
   const mine = ++current;
   const { page, params } = route();
   header(params);
+  learn();
   clearStatus();
   const view = VIEWS[page] || workspaceView;
   const main = document.getElementById("main");
@@ -66,5 +72,8 @@ export async function render() {
 }
 
 window.addEventListener("hashchange", render);
-document.addEventListener("token-changed", () => header(route().params));
+document.addEventListener("token-changed", () => { header(route().params); learn(); });
+// controls drawn later (a tab, a dialog's list) follow the token's permissions too
+new MutationObserver(() => markWrites(document.getElementById("main")))
+  .observe(document.getElementById("main"), { childList: true, subtree: true });
 render();

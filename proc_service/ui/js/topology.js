@@ -44,7 +44,7 @@ export async function topologyView(target, params, live) {
   };
   const setForm = h("form", { class: "card", novalidate: true, onsubmit: (e) => { e.preventDefault(); createSet(); } },
     h("h2", {}, t("newSet")), h("div", { class: "grid" }, setControls.map((c) => c.wrap)),
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("create"))));
+    h("div", { class: "actions" }, h("button", { "data-writes": "", type: "submit", class: "primary" }, t("create"))));
 
   const list = h("ul", { class: "sets" });
   const more = h("button", { type: "button", hidden: true }, t("more"));
@@ -81,19 +81,19 @@ export async function topologyView(target, params, live) {
     const details = h("details", { open: opened.has(set.bk_set_id), "data-set": set.bk_set_name },
       h("summary", {}, h("strong", {}, set.bk_set_name), h("span", { class: "muted" }, ` #${set.bk_set_id} · ${display(setBy.bk_set_env, set.bk_set_env)} · ${display(setBy.bk_service_status, set.bk_service_status)}`)),
       h("div", { class: "toolbar" },
-        h("button", { type: "button", "aria-label": `${t("rename")} ${set.bk_set_name}`, onclick: () => rename("set", set) }, t("rename")),
-        h("button", { type: "button", class: "danger", "aria-label": `${t("delete")} ${set.bk_set_name}`, onclick: () => removeSet(set) }, t("delete"))),
+        h("button", { "data-writes": "", type: "button", "aria-label": `${t("rename")} ${set.bk_set_name}`, onclick: () => rename("set", set) }, t("rename")),
+        h("button", { "data-writes": "", type: "button", class: "danger", "aria-label": `${t("delete")} ${set.bk_set_name}`, onclick: () => removeSet(set) }, t("delete"))),
       modules,
       h("form", { class: "inline-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); createModule(); } },
         h("label", { for: nameId }, `${t("newModule")} (${moduleBy.bk_module_name.bk_property_name})`), moduleName,
-        h("button", { type: "submit", class: "primary" }, t("create")), moduleError));
+        h("button", { "data-writes": "", type: "submit", class: "primary" }, t("create")), moduleError));
     const loadModules = async () => {
       const page = await guard(() => call("POST", paths.moduleSearch(a, b, set.bk_set_id), { page: { start: 0, limit: 200, sort: "bk_module_name" } }), loadModules);
       if (!page) return;
       modules.replaceChildren(...page.info.map((m) => h("li", { "data-module": m.bk_module_name }, h("span", {}, m.bk_module_name),
         h("span", { class: "muted" }, ` ${display(moduleBy.bk_module_type, m.bk_module_type)}`),
-        h("button", { type: "button", class: "small", "aria-label": `${t("rename")} ${m.bk_module_name}`, onclick: () => rename("module", m) }, t("rename")),
-        h("button", { type: "button", class: "small danger", "aria-label": `${t("delete")} ${m.bk_module_name}`, onclick: () => removeModule(m) }, t("delete")))));
+        h("button", { "data-writes": "", type: "button", class: "small", "aria-label": `${t("rename")} ${m.bk_module_name}`, onclick: () => rename("module", m) }, t("rename")),
+        h("button", { "data-writes": "", type: "button", class: "small danger", "aria-label": `${t("delete")} ${m.bk_module_name}`, onclick: () => removeModule(m) }, t("delete")))));
       if (page.count > page.info.length) modules.append(h("li", { class: "muted" }, `… ${page.count - page.info.length}`));
       set.moduleCount = page.count;
     };

@@ -34,7 +34,10 @@ export function clearStatus() {
 export function describe(err) {
   if (!(err instanceof ApiError)) return String(err && err.message || err);
   const prefix = { 0: "network", 401: "unauthorized", 403: "forbidden", 404: "notFound", 503: "unavailable" }[err.status];
-  return (prefix ? t(prefix) : err.status >= 400 && err.status !== 409 && err.status < 500 ? t("refused") : "") + err.message;
+  const text = (prefix ? t(prefix) : err.status >= 400 && err.status !== 409 && err.status < 500 ? t("refused") : "") + err.message;
+  // §7b's 403 says only "no permission": say which of its two reasons applies
+  if (err.status === 403) return `${text} (${err.writes && readOnly !== null ? t("readOnlyToken", readOnly) : t("otherAccount")})`;
+  return text;
 }
 
 /** Show a failure; network failures and 503 get a retry button that runs `retry`. */
@@ -51,6 +54,44 @@ export function problem(err, retry) {
     canRetry ? h("button", { type: "button", class: "retry", onclick: () => { clear(box); retry(); } }, t("retry")) : null,
     needsToken ? h("button", { type: "button", class: "retry", onclick: giveToken }, t("setToken")) : null,
     h("button", { type: "button", class: "link", onclick: () => clear(box) }, t("dismiss"))));
+}
+
+// The name of the session's token when it may only read (null: it may write, or not known).
+// Controls that write carry data-writes; they are disabled, with a tooltip saying why, rather
+// than refused one by one.
+let readOnly = null;
+
+export function setPermissions(perm) {
+  readOnly = perm && !perm.write ? perm.name : null;
+  markWrites(document.getElementById("main"));
+}
+
+export function mayWrite() {
+  return readOnly === null;
+}
+
+/** Disable (or enable again) every write control under `root` for the session's token. */
+export function markWrites(root) {
+  for (const el of root.querySelectorAll("[data-writes]")) {
+    const off = readOnly !== null;
+    if (off === (el.getAttribute("aria-disabled") === "true")) continue;
+    if (off) {
+      el.dataset.title = el.title;
+      el.title = t("readOnlyToken", readOnly);
+      el.setAttribute("aria-disabled", "true");
+    } else {
+      el.title = el.dataset.title || "";
+      el.removeAttribute("aria-disabled");
+    }
+    if (el.tagName === "A") {
+      if (off) { el.dataset.href = el.getAttribute("href") || ""; el.removeAttribute("href"); } else el.setAttribute("href", el.dataset.href);
+    } else if (off) {
+      el.dataset.wasDisabled = String(el.disabled);
+      el.disabled = true;
+    } else {
+      el.disabled = el.dataset.wasDisabled === "true";
+    }
+  }
 }
 
 /** Run an API action; a 401 asks for a token and runs it again. Other failures are thrown. */
