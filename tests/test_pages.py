@@ -755,3 +755,52 @@ def test_create_after_a_required_field_error_is_sent_on_the_first_click(site):
     form.get_by_role("button", name="Create").click()  # one click
     p.locator('details[data-set="first-click"]').wait_for(timeout=5000)
     assert [s["bk_set_name"] for s in api("POST", "/set/search/0/1", {})["info"]] == ["first-click"]
+
+
+def test_a_refused_regex_filter_shows_the_services_message(site):
+    """Item 13: a $regex the service refuses says so, with the service's message."""
+    _server, api, tab = site
+    api.process(bk_process_name="svc")
+    p = tab.tab
+    goto(tab, "/procs?a=0&b=1")
+    p.locator(".count", has_text="of 1").wait_for()
+    p.locator("summary", has_text="Filters").click()
+    p.get_by_role("button", name="Add filter").click()
+    row = p.locator(".filter-row").first
+    row.get_by_label("Attribute").select_option(label="process name")
+    row.get_by_label("Operator").select_option("$regex")
+    row.get_by_label("Value").fill("(a")
+    p.get_by_role("button", name="Apply").click()
+    alert = p.locator("#messages [role=alert]")
+    alert.wait_for()
+    assert "bk_process_name" in alert.inner_text(), alert.inner_text()
+
+
+def test_times_are_typed_and_shown_in_the_same_format_per_language(site):
+    """Item 13: the history's time inputs take the format its times are shown in, the page
+    language's (DD/MM/YYYY in English, YYYY-MM-DD in Chinese), and filter by it."""
+    _server, api, tab = site
+    pid = api.process(bk_process_name="timed")
+    api("PUT", f"/proc/0/1/{pid}", {"user": "www"})
+    p = tab.tab
+    for lang, shown, future in (
+        ("English", r"^\d\d/\d\d/\d{4} \d\d:\d\d:\d\d$", "01/01/2099 00:00"),
+        ("中文", r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", "2099-01-01 00:00"),
+    ):
+        goto(tab, "/procs?a=0&b=1")
+        p.locator(".settings select").first.select_option(label=lang)
+        goto(tab, f"/proc?a=0&b=1&id={pid}&tab=history")
+        when = p.locator("li.audit time").first
+        when.wait_for()
+        assert re.match(shown, when.inner_text()), when.inner_text()
+        box = p.locator("form.searchbar input").first
+        assert box.get_attribute("type") in (None, "text")
+        placeholder = box.get_attribute("placeholder")
+        assert placeholder.startswith(("DD/MM/YYYY", "YYYY-MM-DD"))
+        assert re.match(shown, future + ":00")  # what is typed has the shape of what is shown
+        box.fill(future)
+        p.locator("form.searchbar button[type=submit]").click()
+        p.wait_for_url(re.compile(r"from=209[89]-"))
+        p.locator("li.audit").first.wait_for(state="detached")
+        # the box shows what was typed, in the same format, after the redraw
+        assert p.locator("form.searchbar input").first.input_value() == future

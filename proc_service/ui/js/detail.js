@@ -3,7 +3,7 @@
 import { attributes, call, paths, session } from "./api.js";
 import { h, newId } from "./dom.js";
 import { t, opTypeName } from "./i18n.js";
-import { run, guard, problem, status, flash, href, go, display, confirmDialog, refresh } from "./ui.js";
+import { run, guard, problem, status, flash, href, go, display, confirmDialog, refresh, formatTime, parseTime, TIME_FORMAT } from "./ui.js";
 import { remember } from "./workspace.js";
 
 const TABS = ["attrs", "modules", "history"];
@@ -97,25 +97,20 @@ async function modulesTab(panel, a, b, id, live) {
   }))));
 }
 
-function toIso(local) {
-  if (!local) return null; // an open end
-  const date = new Date(local);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-function toLocalInput(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return "";
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 async function historyTab(panel, a, b, id, byId, params, live) {
   const fromId = newId("from"), toId = newId("to");
-  const from = h("input", { id: fromId, type: "datetime-local", value: toLocalInput(params.get("from")) });
-  const to = h("input", { id: toId, type: "datetime-local", value: toLocalInput(params.get("to")) });
-  const form = h("form", { class: "searchbar", onsubmit: (e) => { e.preventDefault(); go("/proc", { a, b, id, tab: "history", from: toIso(from.value), to: toIso(to.value) }); } },
+  // typed in the format the history shows its times in (not the browser's datetime-local one)
+  const format = TIME_FORMAT[session.lang === "en" ? "en" : "zh"];
+  const box = (id, iso) => h("input", { id, value: iso ? formatTime(iso, false) : "", placeholder: format, size: 17, autocomplete: "off" });
+  const from = box(fromId, params.get("from")), to = box(toId, params.get("to"));
+  const submit = (e) => {
+    e.preventDefault();
+    const [start, end] = [parseTime(from.value), parseTime(to.value)];
+    if (start === undefined || end === undefined) { status(t("timeFormat", format), "error"); return; }
+    go("/proc", { a, b, id, tab: "history", from: start && start.toISOString(), to: end && end.toISOString() });
+  };
+  const form = h("form", { class: "searchbar", onsubmit: submit },
     h("label", { for: fromId }, t("from")), from, h("label", { for: toId }, t("to")), to, h("button", { type: "submit", class: "primary" }, t("apply")));
   const list = h("ol", { class: "history", reversed: true });
   const more = h("button", { type: "button", hidden: true }, t("more"));
@@ -157,7 +152,7 @@ function auditEntry(row, byId) {
     const shown = Object.keys(data).filter((k) => data[k] !== "" && data[k] !== null && data[k] !== false && !(Array.isArray(data[k]) && !data[k].length));
     body = h("table", { class: "diff" }, h("tbody", {}, shown.map((k) => h("tr", {}, h("th", { scope: "row" }, name(k)), h("td", {}, value(k, data[k]))))));
   }
-  const when = new Date(row.op_time).toLocaleString(session.lang === "en" ? "en-GB" : "zh-CN");
+  const when = formatTime(row.op_time);
   return h("li", { class: `audit op-${row.op_type}` }, h("p", { class: "audit-head" },
     h("time", { datetime: row.op_time }, when), " · ", h("strong", {}, opTypeName(row.op_type)), " · ", row.op_desc, " · ", row.operator, row.op_from ? ` (${row.op_from})` : ""), body);
 }

@@ -17,6 +17,7 @@ const TEXT = {
   tokenRejected: ["服务拒绝了这个令牌（401）。请输入另一个令牌。令牌仅保存在本标签页中。", "The service rejected this token (401). Give another one; it is kept for this tab only."],
   readOnlyToken: (name) => [`令牌 ${name} 只能读取，不能修改`, `The token ${name} may only read, not change anything`],
   otherAccount: ["该令牌无权访问此开发商账号", "the token has no access to this supplier account"],
+  timeFormat: (format) => [`时间格式：${format}`, `Times are written ${format}`],
   tokenHand: ["访问令牌，用于开启了访问控制的服务。令牌仅保存在本标签页中。", "An API token, for a service with access control on. It is kept for this tab only."],
   save: ["保存", "Save"],
   cancel: ["取消", "Cancel"],

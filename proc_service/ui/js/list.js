@@ -1,10 +1,10 @@
 // The process list: columns from the attribute list, name substring, per-attribute filters with
 // the contract's operators (plus module name), sort by header, paging with the total; the URL
 // holds all of it. Selection of rows, or of every match (up to 1000), feeds batch edit.
-import { attributes, call, paths, ApiError } from "./api.js";
+import { attributes, call, paths, session, ApiError } from "./api.js";
 import { h, newId } from "./dom.js";
 import { t } from "./i18n.js";
-import { run, guard, problem, describe, flash, refresh, href, go, display, confirmDialog, mayWrite } from "./ui.js";
+import { run, guard, problem, describe, flash, refresh, href, go, display, confirmDialog, mayWrite, parseTime, TIME_FORMAT } from "./ui.js";
 import { fieldControl, showRefusal } from "./form.js";
 import { remember } from "./workspace.js";
 
@@ -58,6 +58,10 @@ function typed(attr, text) {
   const type = attr ? attr.bk_property_type : "singlechar";
   if (type === "int" && /^[+-]?\d+$/.test(text.trim())) return Number(text.trim());
   if (type === "bool") return text === "true";
+  if (type === "time") { // typed as the page shows times; sent as ISO 8601 (what the service reads)
+    const when = parseTime(text);
+    return when ? when.toISOString() : text;
+  }
   return text;
 }
 
@@ -140,7 +144,7 @@ export async function listView(target, params, live) {
       } else if (attr.bk_property_type === "bool") {
         valueInput = h("select", { id: vId }, h("option", { value: "true", selected: value === "true" }, t("yes")), h("option", { value: "false", selected: value === "false" }, t("no")));
       } else {
-        valueInput = h("input", { id: vId, value, autocomplete: "off", placeholder: many ? t("inHint") : (attr.bk_property_type === "time" ? "2026-11-27T06:30:00+00:00" : null) });
+        valueInput = h("input", { id: vId, value, autocomplete: "off", placeholder: many ? t("inHint") : (attr.bk_property_type === "time" ? TIME_FORMAT[session.lang === "en" ? "en" : "zh"] : null) });
       }
       valueBox.replaceChildren(h("label", { for: vId, class: "sr" }, t("value")), valueInput);
     };

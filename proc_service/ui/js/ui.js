@@ -189,6 +189,32 @@ export function go(page, params) {
 }
 
 /** How a stored value reads: enum names, yes/no, local times. */
+// Times are shown and typed in one format, the page language's: 04/12/2026 09:30:00 in English
+// (day first, as en-GB), 2026-12-04 09:30:00 in Chinese; local time either way.
+const pad = (n) => String(n).padStart(2, "0");
+export const TIME_FORMAT = { en: "DD/MM/YYYY hh:mm", zh: "YYYY-MM-DD hh:mm" };
+
+export function formatTime(iso, seconds = true) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const day = session.lang === "en"
+    ? `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`
+    : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${day} ${pad(d.getHours())}:${pad(d.getMinutes())}${seconds ? `:${pad(d.getSeconds())}` : ""}`;
+}
+
+/** A time typed in the page's format (or ISO 8601) as a Date; null for "", undefined if unreadable. */
+export function parseTime(text) {
+  const s = text.trim();
+  if (!s) return null;
+  const en = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(s);
+  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(s);
+  const [y, mo, d, hh, mm, ss] = en ? [en[3], en[2], en[1], en[4], en[5], en[6]] : iso ? iso.slice(1) : [];
+  if (!y) return undefined;
+  const date = new Date(Number(y), Number(mo) - 1, Number(d), Number(hh || 0), Number(mm || 0), Number(ss || 0));
+  return date.getDate() === Number(d) && date.getMonth() === Number(mo) - 1 ? date : undefined;
+}
+
 export function display(attr, value) {
   if (value === null || value === undefined || value === "") return "";
   if (attr && attr.bk_property_type === "enum") {
@@ -196,7 +222,7 @@ export function display(attr, value) {
     return option ? option.name : String(value);
   }
   if (typeof value === "boolean") return value ? t("yes") : t("no");
-  if (typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(value)) return new Date(value).toLocaleString(session.lang === "en" ? "en-GB" : "zh-CN");
+  if (typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(value)) return formatTime(value);
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
