@@ -28,7 +28,6 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench import loader
+from harness.gunicorn import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get(
@@ -54,18 +54,12 @@ API = "/api/v3/proc"
 # --- servers ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """gunicorn with the project's gunicorn.conf.py serving ``app`` ("wsgi:app", or the bare
     baseline), until stop()."""
 
     def __init__(self, app: str, database_url: str | None = None, env: dict | None = None):
-        self.port = _free_port()
+        self.port = free_port()
         environ = {
             **os.environ,
             "PROC_BIND": f"127.0.0.1:{self.port}",

@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from tests.kit import gunicorn
+from harness.gunicorn import gunicorn
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SEARCH = ("POST", "/api/v3/proc/search/0/1", json.dumps({"page": {"limit": 20}}))

@@ -12,10 +12,11 @@ import json
 
 import pytest
 
+from harness.gunicorn import gunicorn_env, run_gunicorn
 from proc_service import create_app
 from proc_service.auth import TokensFileError
 
-from .kit import EN, audit_rows, err, gunicorn_env, ok, proc_url, run_gunicorn, snapshot
+from .kit import EN, audit_rows, err, ok, proc_url, snapshot
 
 DEPLOY, READER, ADMIN = "deploy-s3cret", "reader-s3cret", "admin-s3cret"
 
