@@ -1,4 +1,4 @@
-"""The attribute tables: processes (contract §2), sets and modules (§6), audit rows (§5). The one
+"""The attribute tables: processes (docs/api.md §2), sets and modules (§6), audit rows (§5). The one
 source of truth.
 
 Validation (schemas/), detail and search output, the search whitelist (query.py), the OpenAPI
@@ -76,7 +76,7 @@ def _int(id_, zh, en):
     return Attribute(id_, zh, en, "int", minimum=1, maximum=10000)
 
 
-# Contract §2, in detail order.
+# docs/api.md §2, in detail order.
 ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("bk_biz_id", "业务ID", "business id", "int", writable=False),
     _str(
@@ -307,7 +307,7 @@ def _audit_field(id_: str, type_: str, searchable: bool = False, **kw) -> Attrib
     return Attribute(id_, id_, id_, type_, writable=False, searchable=searchable, **kw)
 
 
-# Contract §5: one row per changed object. Only the service writes them; searches take
+# docs/api.md §5: one row per changed object. Only the service writes them; searches take
 # bk_biz_id, op_type, op_target, inst_id and operator as conditions (op_time as a range).
 AUDIT = Kind(
     name="audit",

@@ -1,4 +1,4 @@
-"""Access control (contract §7b): bearer tokens from PROC_API_TOKENS_FILE, off when unset.
+"""Access control (docs/api.md §7b): bearer tokens from PROC_API_TOKENS_FILE, off when unset.
 
 The file lists tokens by the SHA-256 of the token, never the token itself. A request to /api/v3
 must carry ``Authorization: Bearer <token>`` (else 401 / 1199027); the token must list the

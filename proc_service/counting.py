@@ -1,6 +1,6 @@
 """Counts a process search reads instead of counting matching rows (issue 7).
 
-A search's ``count`` is exact (contract §3). Counting a whole business row by row costs time in
+A search's ``count`` is exact (docs/api.md §3). Counting a whole business row by row costs time in
 proportion to the business (85 ms at 900,000 processes), so two shapes read a count that is
 already there:
 

@@ -1,4 +1,4 @@
-"""The error catalogue (contract §8): codes, HTTP statuses, English and Chinese texts.
+"""The error catalogue (docs/api.md §8): codes, HTTP statuses, English and Chinese texts.
 
 handlers.py is the one place that turns any error into the envelope."""
 

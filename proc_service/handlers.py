@@ -1,4 +1,4 @@
-"""The one place that turns any error into the envelope (contract §1, §8)."""
+"""The one place that turns any error into the envelope (docs/api.md §1, §8)."""
 
 from __future__ import annotations
 

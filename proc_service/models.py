@@ -135,7 +135,7 @@ Index(
 
 
 class Set(Base):
-    """A set of a business (contract §6)."""
+    """A set of a business (docs/api.md §6)."""
 
     __tablename__ = "sets"
     __table_args__ = ({"sqlite_autoincrement": True},)
@@ -186,7 +186,7 @@ Index("ix_modules_name", Module.bk_supplier_account, Module.bk_biz_id, Module.bk
 
 
 class ProcessBinding(Base):
-    """A process bound to a module *name* of its business (contract §3, §9). It carries its
+    """A process bound to a module *name* of its business (docs/api.md §3, §9). It carries its
     process's account and business (migration 0003), so that a module-name search counts its
     matches from one index range."""
 
@@ -237,7 +237,7 @@ class ProcessCount(Base):
 
 
 class AuditLog(Base):
-    """One row per changed object, written in the transaction of the change (contract §5)."""
+    """One row per changed object, written in the transaction of the change (docs/api.md §5)."""
 
     __tablename__ = "audit_log"
     __table_args__ = (

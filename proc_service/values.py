@@ -1,4 +1,4 @@
-"""Value rules and limits of the domain (contract §2, §3, §4): plain Python, no web framework.
+"""Value rules and limits of the domain (docs/api.md §2, §3, §4): plain Python, no web framework.
 
 Each rule returns the normalised value or raises ``Invalid`` carrying the contract's error
 code; the schemas (request bodies) and the search builder (conditions) turn that into the
@@ -12,7 +12,7 @@ from datetime import UTC, datetime, tzinfo
 
 from .attributes import Attribute
 
-# Contract §4: every limit, defined once.
+# docs/api.md §4: every limit, defined once.
 PAGE_LIMIT = 200  # an explicit page.limit (or audit limit)
 BATCH_LIMIT = 1000  # ids in one batch update; also rows of a search without a limit
 LIST_LIMIT = 1000  # values of $in / $nin

@@ -1,4 +1,4 @@
-"""Generated inputs and the envelope check that robustness tests share (contract §8)."""
+"""Generated inputs and the envelope check that robustness tests share (docs/api.md §8)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .kit import CONTRACT_ATTRIBUTES, SYSTEM_FIELDS
 JSON_CT = "application/json; charset=utf-8"
 INT64_MAX = 2**63 - 1
 
-# Contract §8: the HTTP status of every code. 1199003 is also the code of a wrong method (405).
+# docs/api.md §8: the HTTP status of every code. 1199003 is also the code of a wrong method (405).
 STATUS_OF = {
     1199000: {400},
     1199003: {400, 405},

@@ -33,7 +33,7 @@ JSON_CT = "application/json; charset=utf-8"
 # A create_time / last_time / op_time as the API shows it: UTC, microseconds, explicit offset.
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
 
-# Contract §2, copied from the contract rather than read from proc_service.attributes, so that
+# docs/api.md §2, copied from the contract rather than read from proc_service.attributes, so that
 # the tests notice if the code's table drifts from it.
 CONTRACT_ATTRIBUTES = [
     "bk_biz_id", "bk_process_name", "description", "bind_ip", "port", "protocol", "bk_func_id",

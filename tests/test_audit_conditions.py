@@ -1,4 +1,4 @@
-"""Audit search (contract §5): the body and its conditions."""
+"""Audit search (docs/api.md §5): the body and its conditions."""
 
 from __future__ import annotations
 

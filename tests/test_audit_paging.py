@@ -1,4 +1,4 @@
-"""Audit search (contract §5): paging and sort."""
+"""Audit search (docs/api.md §5): paging and sort."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Audit search (contract §5): the rows each write leaves, and messages in both languages."""
+"""Audit search (docs/api.md §5): the rows each write leaves, and messages in both languages."""
 
 from __future__ import annotations
 

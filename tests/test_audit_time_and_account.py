@@ -1,4 +1,4 @@
-"""Audit search (contract §5): op_time ranges and the supplier account."""
+"""Audit search (docs/api.md §5): op_time ranges and the supplier account."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Access control (contract §7b): bearer tokens from PROC_API_TOKENS_FILE.
+"""Access control (docs/api.md §7b): bearer tokens from PROC_API_TOKENS_FILE.
 
 Off by default (every other test file runs without it). On, every /api/v3 request needs a known
 token (401 / 1199027), the token must list the request's supplier account and, for a write,
@@ -189,7 +189,7 @@ def test_the_audit_trail_names_the_token_beside_the_operator(client, db_url):
     pid = ok(client.post(proc_url(), json=body, headers=bearer(DEPLOY, BK_User="alice")))
     ok(client.put(proc_url(pid=pid["bk_process_id"]), json={}, headers=bearer(DEPLOY)))
     rows = audit_rows(db_url)
-    # BK_User is the operator; without it, the token's name is (contract §1).
+    # BK_User is the operator; without it, the token's name is (docs/api.md §1).
     assert [(r["operator"], r["op_from"]) for r in rows] == [
         ("alice", "deploy-bot"),
         ("deploy-bot", "deploy-bot"),

@@ -1,4 +1,4 @@
-"""get_process_bind_module (contract §3), and bindings that outlive topology changes (§6)."""
+"""get_process_bind_module (docs/api.md §3), and bindings that outlive topology changes (§6)."""
 
 from __future__ import annotations
 

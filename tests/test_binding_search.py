@@ -1,4 +1,4 @@
-"""search_process by bk_module_name (contract §3), and bindings under concurrency (§9)."""
+"""search_process by bk_module_name (docs/api.md §3), and bindings under concurrency (§9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""bind_process_module (contract §3), and module names in the path."""
+"""bind_process_module (docs/api.md §3), and module names in the path."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Messages and language, headers on every response, unknown routes and methods (contract §8)."""
+"""Messages and language, headers on every response, unknown routes and methods (docs/api.md §8)."""
 
 from __future__ import annotations
 

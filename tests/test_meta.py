@@ -1,4 +1,4 @@
-"""Service endpoints outside /api/v3 (contract §7)."""
+"""Service endpoints outside /api/v3 (docs/api.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Attribute metadata (contract §11): POST /api/v3/object/attr/search.
+"""Attribute metadata (docs/api.md §11): POST /api/v3/object/attr/search.
 
 Checked against the validation rules through the API itself: every listed enum option is
 accepted by create and anything else refused, the int limits are exactly what create accepts,
@@ -21,7 +21,7 @@ from .kit import CONTRACT_ATTRIBUTES, EN, ZH, err, ok
 
 URL = "/api/v3/object/attr/search"
 ROOT = Path(__file__).resolve().parent.parent
-# Contract §2 and §6: (id, zh, en, type) of a few attributes, copied from the contract.
+# docs/api.md §2 and §6: (id, zh, en, type) of a few attributes, copied from the contract.
 CONTRACT_NAMES = {
     "process": [
         ("port", "端口", "port", "singlechar"),

@@ -1,4 +1,4 @@
-"""search_module (contract §6): the modules of one set, by condition."""
+"""search_module (docs/api.md §6): the modules of one set, by condition."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""create_module, update_module and delete_module (contract §6): values, validation, uniqueness,
+"""create_module, update_module and delete_module (docs/api.md §6): values, validation, uniqueness,
 not found.
 """
 

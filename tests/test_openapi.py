@@ -1,4 +1,4 @@
-"""/openapi.json is exact and generated from the attribute tables (contract §7, issue 9).
+"""/openapi.json is exact and generated from the attribute tables (docs/api.md §7, issue 9).
 
 schemathesis (test_schemathesis.py) compares the document with the server at large; these tests
 pin the parts a client reads: the OpenAPI 3 schema, the enumerations per kind, required names,

@@ -1,4 +1,4 @@
-"""The web pages (contract §12) in a real browser: Debian's headless Chromium, driven by
+"""The web pages (docs/api.md §12) in a real browser: Debian's headless Chromium, driven by
 Playwright, against a live server on SQLite. Each test goes through one flow a user would, and
 checks the outcome through the API as well as on the page. No request may leave the server's host.
 Screenshots of the main pages land in artifacts/ (gitignored)."""

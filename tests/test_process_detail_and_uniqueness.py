@@ -1,4 +1,4 @@
-"""get_process_detail and uniqueness (contract §3), held by the database under concurrency."""
+"""get_process_detail and uniqueness (docs/api.md §3), held by the database under concurrency."""
 
 from __future__ import annotations
 

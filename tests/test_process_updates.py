@@ -1,4 +1,4 @@
-"""Ids, times, update and batch_update_process (contract §3)."""
+"""Ids, times, update and batch_update_process (docs/api.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Process create and update (contract §2): defaults, every code, order, lengths, ports, enums,
+"""Process create and update (docs/api.md §2): defaults, every code, order, lengths, ports, enums,
 partial updates.
 """
 

@@ -1,4 +1,4 @@
-"""Malformed bodies, body size and path parameters (contract §1, §8)."""
+"""Malformed bodies, body size and path parameters (docs/api.md §1, §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Adversarial inputs against sets, modules, bindings and audit search (contract §1, §3, §5, §6).
+"""Adversarial inputs against sets, modules, bindings and audit search (docs/api.md §1, §3, §5, §6).
 
 The same promise as test_robustness.py makes for the process endpoints: whatever a client sends,
 the answer is the envelope with a status and code that agree with §8, no message leaks, and a

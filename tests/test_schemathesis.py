@@ -1,4 +1,4 @@
-"""schemathesis against a live gunicorn on SQLite: /openapi.json is exact (contract §7).
+"""schemathesis against a live gunicorn on SQLite: /openapi.json is exact (docs/api.md §7).
 
 Every check runs (``--checks all``), in every phase (examples, coverage, fuzzing, stateful),
 with a fixed seed and example budget, and must report 0 failures. Nothing is turned off and no

@@ -1,4 +1,4 @@
-"""search_process (contract §3): the empty body, equality and the name substring."""
+"""search_process (docs/api.md §3): the empty body, equality and the name substring."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""search_process (contract §3): operators, their limits, malformed operators, condition keys."""
+"""search_process (docs/api.md §3): operators, their limits, malformed operators, condition keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""search_process (contract §3): fields, page and sort."""
+"""search_process (docs/api.md §3): fields, page and sort."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""search_process (contract §3): whitelisting, tenancy, bk_module_name and query cost."""
+"""search_process (docs/api.md §3): whitelisting, tenancy, bk_module_name and query cost."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Sets by supplier account (the header), sets not found, and delete_set cascading to its modules
-(contract §6).
+(docs/api.md §6).
 """
 
 from __future__ import annotations

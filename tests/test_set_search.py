@@ -1,4 +1,4 @@
-"""search_set (contract §6): conditions, operators, paging and sort over sets."""
+"""search_set (docs/api.md §6): conditions, operators, paging and sort over sets."""
 
 from __future__ import annotations
 

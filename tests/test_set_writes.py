@@ -1,4 +1,4 @@
-"""create_set and update_set (contract §6): stored values, validation, null and partial updates,
+"""create_set and update_set (docs/api.md §6): stored values, validation, null and partial updates,
 uniqueness.
 """
 

@@ -1,4 +1,4 @@
-"""The pages' files (contract §12) as the service serves them: no browser needed here."""
+"""The pages' files (docs/api.md §12) as the service serves them: no browser needed here."""
 
 from __future__ import annotations
 

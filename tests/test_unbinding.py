@@ -1,4 +1,4 @@
-"""delete_process_module_binding, the audit rows of bindings, and delete_process (contract §3,
+"""delete_process_module_binding, the audit rows of bindings, and delete_process (docs/api.md §3,
 §5)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""sets and modules (contract §6); binding names and audit text compare by code point
+"""sets and modules (docs/api.md §6); binding names and audit text compare by code point
 
 Revision ID: 0002
 Revises: 0001

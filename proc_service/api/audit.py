@@ -1,4 +1,4 @@
-"""Audit search (contract §5): body → schemas.search → services.audit → models.AuditLog."""
+"""Audit search (docs/api.md §5): body → schemas.search → services.audit → models.AuditLog."""
 
 from __future__ import annotations
 

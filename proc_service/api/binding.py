@@ -1,4 +1,4 @@
-"""Process bindings (contract §3): path → services.binding → models.ProcessBinding / Module."""
+"""Process bindings (docs/api.md §3): path → services.binding → models.ProcessBinding / Module."""
 
 from __future__ import annotations
 

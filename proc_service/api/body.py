@@ -1,4 +1,4 @@
-"""Request bodies: JSON, whatever the Content-Type says (contract §1)."""
+"""Request bodies: JSON, whatever the Content-Type says (docs/api.md §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Service endpoints outside /api/v3 (contract §7): liveness, readiness, metrics, and `/`."""
+"""Service endpoints outside /api/v3 (docs/api.md §7): liveness, readiness, metrics, and `/`."""
 
 from __future__ import annotations
 

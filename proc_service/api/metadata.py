@@ -1,4 +1,4 @@
-"""Attribute metadata (contract §11): POST /api/v3/object/attr/search, bk-cmdb's
+"""Attribute metadata (docs/api.md §11): POST /api/v3/object/attr/search, bk-cmdb's
 search_object_attribute. No database: the answer comes from the attribute tables."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Path parameters as contract §1 defines them: converters that document them in OpenAPI, and
+"""Path parameters as docs/api.md §1 defines them: converters that document them in OpenAPI, and
 the check that answers a malformed one with 400 / 1199003."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ CONVERTERS = {
 
 
 def check_path(values: dict | None) -> None:
-    """Path parameters as contract §1 defines them (ids become ints), or 400 / 1199003."""
+    """Path parameters as docs/api.md §1 defines them (ids become ints), or 400 / 1199003."""
     for name, raw in (values or {}).items():
         if name == "bk_supplier_account" and not context.ACCOUNT.fullmatch(raw):
             raise invalid(name)

@@ -1,4 +1,4 @@
-"""GET /api/v3/auth/token: what the request's token may do (contract §7b), so that a client
+"""GET /api/v3/auth/token: what the request's token may do (docs/api.md §7b), so that a client
 (the web pages) can disable what it would be refused rather than try and fail. No database."""
 
 from __future__ import annotations

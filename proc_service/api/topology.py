@@ -1,4 +1,4 @@
-"""Sets and modules (contract §6): path → schemas.bodies → services.topology → models.Set / Module.
+"""Sets and modules (docs/api.md §6): path → schemas.bodies → services.topology → models.
 
 Writes take the supplier account from HTTP_BLUEKING_SUPPLIER_ID (their paths have none);
 searches take it from the path.

@@ -1,4 +1,4 @@
-"""The web pages (contract §12): static HTML, CSS and JavaScript modules from proc_service/ui/,
+"""The web pages (docs/api.md §12): static HTML, CSS and JavaScript modules from proc_service/ui/,
 served as they are (no build step). They are a client of the public API and nothing else."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What /openapi.json says a value may be, generated from the attribute tables (contract §2, §3,
+"""What /openapi.json says a value may be, generated from the attribute tables (docs/api.md §2, §3,
 §5, §6) and the value rules (values.py). It is exact (§7): a value it calls valid is not refused
 for its shape, and one it calls invalid is refused.
 

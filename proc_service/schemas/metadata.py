@@ -1,4 +1,4 @@
-"""Attribute metadata (contract §11): the search body and the definitions it answers."""
+"""Attribute metadata (docs/api.md §11): the search body and the definitions it answers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit trail (contract §5): the one writer of audit rows, called in the transaction of the
+"""The audit trail (docs/api.md §5): the one writer of audit rows, called in the transaction of the
 change it records, and audit search."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Process bindings to module names (contract §3): list, bind, unbind.
+"""Process bindings to module names (docs/api.md §3): list, bind, unbind.
 
 A binding names a module, not a module row: it reaches every module of that name in the
 business, and outlives renames and deletions of modules (§6), which get_process_bind_module

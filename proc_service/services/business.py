@@ -1,5 +1,5 @@
 """The businesses of a supplier account that hold data (processes or sets). Businesses are
-implicit (contract §1): any positive id is one, so "has data" is what can be listed."""
+implicit (docs/api.md §1): any positive id is one, so "has data" is what can be listed."""
 
 from __future__ import annotations
 

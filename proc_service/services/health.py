@@ -1,4 +1,4 @@
-"""Readiness (contract §7): the database answers and carries the newest migration."""
+"""Readiness (docs/api.md §7): the database answers and carries the newest migration."""
 
 from __future__ import annotations
 

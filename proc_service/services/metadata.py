@@ -1,4 +1,4 @@
-"""Attribute metadata (contract §11): bk-cmdb's search_object_attribute, generated from the
+"""Attribute metadata (docs/api.md §11): bk-cmdb's search_object_attribute, generated from the
 attribute tables of attributes.py, the same tables validation reads, so the two cannot disagree."""
 
 from __future__ import annotations

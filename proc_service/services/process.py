@@ -1,4 +1,4 @@
-"""The process operations of contract §3 over the generic service (objects.py). What is theirs
+"""The process operations of docs/api.md §3 over the generic service (objects.py). What is theirs
 alone: batch update, delete taking the bindings along, detail rows, the module-name filter."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sets and modules (contract §6) over the generic service (objects.py): the topology that
+"""Sets and modules (docs/api.md §6) over the generic service (objects.py): the topology that
 process bindings name.
 
 A module belongs to one set, and carries the set's account and business. Bindings are by module

@@ -1,4 +1,4 @@
-"""Audit search (contract §5): a known history of writes and the readers its tests share."""
+"""Audit search (docs/api.md §5): a known history of writes and the readers its tests share."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Process bindings (contract §3): the steps and readers their tests share."""
+"""Process bindings (docs/api.md §3): the steps and readers their tests share."""
 
 from __future__ import annotations
 

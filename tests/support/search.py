@@ -1,4 +1,4 @@
-"""search_process (contract §3): the readers its tests share."""
+"""search_process (docs/api.md §3): the readers its tests share."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sets and modules (contract §6): field lists, defaults and the steps their tests share."""
+"""Sets and modules (docs/api.md §6): field lists, defaults and the steps their tests share."""
 
 from __future__ import annotations
 

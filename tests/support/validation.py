@@ -1,4 +1,4 @@
-"""Process writes' validation (contract §2, §8): attribute groups and the write steps its tests
+"""Process writes' validation (docs/api.md §2, §8): attribute groups and the write steps its tests
 share.
 """
 
@@ -18,7 +18,7 @@ from ..kit import (
     snapshot,
 )
 
-ORDER = CONTRACT_ATTRIBUTES  # the 22 attributes in contract §2 order
+ORDER = CONTRACT_ATTRIBUTES  # the 22 attributes in docs/api.md §2 order
 SINGLECHAR = ["bk_process_name", "description", "port", "bk_func_id", "bk_func_name", "user"]
 LONGCHAR = [
     "work_path", "start_cmd", "stop_cmd", "restart_cmd", "face_stop_cmd", "reload_cmd",

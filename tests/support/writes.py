@@ -1,10 +1,10 @@
-"""Process writes (contract §3): the attribute names and the direct binding readers their tests
+"""Process writes (docs/api.md §3): the attribute names and the direct binding readers their tests
 share.
 """
 
 from __future__ import annotations
 
-# Contract §2: the 22 attributes in order, with their Chinese and English names.
+# docs/api.md §2: the 22 attributes in order, with their Chinese and English names.
 ATTRIBUTE_NAMES = [
     ("bk_biz_id", "业务ID", "business id"),
     ("bk_process_name", "进程名称", "process name"),

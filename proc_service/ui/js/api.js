@@ -1,4 +1,4 @@
-// The public API of proc-service (contract §1–§11), and nothing else: the same headers any client
+// The public API of proc-service (docs/api.md §1–§11), and nothing else: the same headers any client
 // sends. Headers are sent with dashes (HTTP-BLUEKING-LANGUAGE, BK-User): §1 makes "_" and "-"
 // the same header, and proxies such as nginx drop names with "_" by default.
 
@@ -55,7 +55,7 @@ export async function call(method, path, body, { account } = {}) {
   return envelope.data;
 }
 
-// Header values are bytes; the service reads BK_User as UTF-8 (contract §1, context.operator).
+// Header values are bytes; the service reads BK_User as UTF-8 (docs/api.md §1, context.operator).
 function encodeUtf8Header(text) {
   return Array.from(new TextEncoder().encode(text), (b) => String.fromCharCode(b)).join("");
 }

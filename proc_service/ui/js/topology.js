@@ -1,4 +1,4 @@
-// Sets and their modules (contract §6): create, rename, delete. Deleting a set warns that its
+// Sets and their modules (docs/api.md §6): create, rename, delete. Deleting a set warns that its
 // modules go with it. Sets are paged; a set's modules load when it is opened.
 import { attributes, call, paths } from "./api.js";
 import { h, newId } from "./dom.js";
