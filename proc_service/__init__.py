@@ -7,7 +7,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from . import auth, cli, config, db, docs, envelope, handlers, logs, pipeline
-from .api import audit, binding, business, meta, metadata, process, token, topology, ui
+from .api import audit, binding, business, metadata, process, root, token, topology, ui
 from .api.paths import CONVERTERS
 from .migrate import head_revisions
 from .schemas.document import COMPONENTS
@@ -84,7 +84,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         token.blp,  # §7b: what the request's token may do
     ):
         api.register_blueprint(blueprint)
-    app.register_blueprint(meta.bp)
+    app.register_blueprint(root.bp)  # /, health, readiness, metrics: outside /api/v3
     app.register_blueprint(ui.bp)
     app.register_blueprint(docs.bp)
     handlers.register(app)  # after Api(), so that these handlers replace flask-smorest's

@@ -4,7 +4,6 @@ handlers.py is the one place that turns any error into the envelope."""
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 
 # code -> (HTTP status, English, Chinese)
@@ -61,37 +60,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "未找到相关数据: '/'; 网页在 /ui/, API 参考在 /docs",
     ),
 }
-
-
-# Audit descriptions (§5): rows store the English text; audit search answers it in the
-# request's language. English template -> Chinese template ("%s" a module name).
-AUDIT_TEXTS: dict[str, str] = {
-    "create process": "创建进程",
-    "update process": "更新进程",
-    "delete process": "删除进程",
-    "create set": "创建集群",
-    "update set": "更新集群",
-    "delete set": "删除集群",
-    "create module": "创建模块",
-    "update module": "更新模块",
-    "delete module": "删除模块",
-    "bind module [%s]": "绑定模块 [%s]",
-    "unbind module [%s]": "解绑模块 [%s]",
-}
-_AUDIT_PATTERNS = [
-    (re.compile(re.escape(en).replace("%s", "(.*)"), re.DOTALL), zh)
-    for en, zh in AUDIT_TEXTS.items()
-]
-
-
-def audit_text(stored: str, lang: str) -> str:
-    """A stored (English) op_desc in ``lang``; a text not in AUDIT_TEXTS stays as it is."""
-    if lang == "en":
-        return stored
-    for pattern, zh in _AUDIT_PATTERNS:
-        if match := pattern.fullmatch(stored):
-            return zh.replace("%s", match.group(1)) if match.groups() else zh
-    return stored
 
 
 class ApiError(Exception):

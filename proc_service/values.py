@@ -138,3 +138,8 @@ def timestamp(value: object, zone: tzinfo = UTC) -> datetime:
         return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
     except (ValueError, OverflowError):
         raise Invalid(1199006) from None
+
+
+def render(value: object) -> object:
+    """A stored value as the API answers it: times in ISO 8601 with microseconds (§2)."""
+    return value.isoformat(timespec="microseconds") if isinstance(value, datetime) else value

@@ -23,7 +23,7 @@ from ..envelope import ok
 from ..errors import Op
 from ..schemas.loading import load
 from ..schemas.responses import ErrorEnvelopeSchema, SuccessSchema
-from ..services import Actor, Scope
+from ..scope import Actor, Scope
 from .body import json_body
 from .paths import ACCOUNT_DOC
 

@@ -4,6 +4,7 @@ change it records, and audit search."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import bindparam, text
@@ -11,11 +12,43 @@ from sqlalchemy.orm import Session
 
 from .. import query
 from ..attributes import AUDIT
-from ..errors import ApiError, audit_text
+from ..errors import ApiError
 from ..models import AuditLog
+from ..scope import Actor, Scope
 from ..sql import UTCDateTime
 from ..values import Invalid, timestamp
-from . import Actor, Scope, transaction
+from . import transaction
+
+# Audit descriptions (§5): rows store the English text; audit search answers it in the
+# request's language. English template -> Chinese template ("%s" a module name).
+AUDIT_TEXTS: dict[str, str] = {
+    "create process": "创建进程",
+    "update process": "更新进程",
+    "delete process": "删除进程",
+    "create set": "创建集群",
+    "update set": "更新集群",
+    "delete set": "删除集群",
+    "create module": "创建模块",
+    "update module": "更新模块",
+    "delete module": "删除模块",
+    "bind module [%s]": "绑定模块 [%s]",
+    "unbind module [%s]": "解绑模块 [%s]",
+}
+_AUDIT_PATTERNS = [
+    (re.compile(re.escape(en).replace("%s", "(.*)"), re.DOTALL), zh)
+    for en, zh in AUDIT_TEXTS.items()
+]
+
+
+def audit_text(stored: str, lang: str) -> str:
+    """A stored (English) op_desc in ``lang``; a text not in AUDIT_TEXTS stays as it is."""
+    if lang == "en":
+        return stored
+    for pattern, zh in _AUDIT_PATTERNS:
+        if match := pattern.fullmatch(stored):
+            return zh.replace("%s", match.group(1)) if match.groups() else zh
+    return stored
+
 
 CREATE, UPDATE, DELETE = 1, 2, 3
 VERBS = {CREATE: "create", UPDATE: "update", DELETE: "delete"}

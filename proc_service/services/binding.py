@@ -16,7 +16,8 @@ from .. import db
 from ..attributes import PROCESS
 from ..errors import not_found
 from ..models import Module, Process, ProcessBinding
-from . import Actor, Scope, audit, objects
+from ..scope import Actor, Scope
+from . import audit, objects
 from .transaction import write
 
 # The binding list's statements, built once (issue 7: building them per request was a sizeable

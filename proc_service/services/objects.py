@@ -13,8 +13,9 @@ from .. import query
 from ..attributes import Kind
 from ..errors import not_found
 from ..models import MODELS
-from . import Actor, Scope, audit, transaction
-from .transaction import render
+from ..scope import Actor, Scope
+from ..values import render
+from . import audit, transaction
 
 
 def in_scope(kind: Kind, scope: Scope) -> list[ColumnElement]:

@@ -10,12 +10,14 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from .. import counting, db, query
+from .. import db, query
 from ..attributes import PROCESS
 from ..errors import not_found
 from ..models import Process, ProcessBinding
-from . import Actor, Scope, audit, objects
-from .transaction import render, write
+from ..scope import Actor, Scope
+from ..values import render
+from . import audit, counting, objects
+from .transaction import write
 
 TICK = timedelta(microseconds=1)
 

@@ -14,7 +14,8 @@ from .. import db
 from ..attributes import MODULE, SET
 from ..errors import ApiError
 from ..models import Module
-from . import Actor, Scope, objects
+from ..scope import Actor, Scope
+from . import objects
 from .transaction import write
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from contextlib import nullcontext
-from datetime import datetime
 
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -13,15 +12,12 @@ from sqlalchemy.orm import Session
 from .. import db, query
 from ..attributes import KINDS
 from ..errors import ApiError
+from ..values import render
 
 # PostgreSQL aborts one of two writers that wait on each other (say, two batches taking the
 # same unique keys in opposite order); the aborted one is simply run again.
 RETRYABLE = {"40P01"}  # deadlock_detected
 WRITE_ATTEMPTS = 3
-
-
-def render(value: object) -> object:
-    return value.isoformat(timespec="microseconds") if isinstance(value, datetime) else value
 
 
 def write(operation):

@@ -9,7 +9,7 @@ from ..envelope import ok
 from ..errors import ApiError, Op
 from ..services import health
 
-bp = Blueprint("meta", __name__)
+bp = Blueprint("root", __name__)
 
 
 @bp.get("/")

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from sqlalchemy import Select, bindparam, func, select
 
-from . import query
-from .attributes import PROCESS
-from .models import BindingCount, ProcessBinding, ProcessCount
-from .services import Scope
+from .. import query
+from ..attributes import PROCESS
+from ..models import BindingCount, ProcessBinding, ProcessCount
+from ..scope import Scope
 
 IGNORED = PROCESS.ignored_conditions  # conditions the path overrides (§3)
 _ACCOUNT, _BIZ, _NAME = bindparam("account"), bindparam("biz"), bindparam("name")
@@ -49,8 +49,9 @@ _ONE_NAME = select(
 
 
 def process_count(scope: Scope, condition: dict) -> Select | None:
-    """A cheaper COUNT for this search of ``scope``, or None to count the matches. Call it
-    after query.build, which has checked the condition."""
+    """A cheaper COUNT for this search of ``scope``, or None to count the matches. It runs
+    before query.build: a condition of ``bk_module_name`` alone is read here with the same
+    rules (query.names), so a malformed one fails with the error the build would give."""
     keys = [key for key in condition if key not in IGNORED]
     if not keys:
         return _BUSINESS.params(account=scope.account, biz=scope.biz_id)
