@@ -63,10 +63,13 @@ def create_app(overrides: dict | None = None) -> Flask:
         },
     )
     app.config.update(overrides or {})
+    # The order below matters where it says so; elsewhere it is free.
     logs.configure(app.config["LOG_LEVEL"])
     db.init_app(app)
     app.extensions["migration_heads"] = head_revisions(app.config["DATABASE_URL"])
 
+    # flask-smorest's Api first: the components and converters it documents are registered on
+    # it before any blueprint that refers to them.
     api = _Api(app, spec_kwargs={"marshmallow_plugin": _MarshmallowPlugin()})
     for name, schema in COMPONENTS.items():  # shared value schemas (schemas/document.py)
         api.spec.components.schema(name, schema)
@@ -89,6 +92,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(docs.bp)
     handlers.register(app)  # after Api(), so that these handlers replace flask-smorest's
     auth.init_app(app)  # a malformed tokens file stops here: never serve unprotected
-    pipeline.init_app(app)
+    pipeline.init_app(app)  # after auth: its steps call authenticate and authorize
     cli.init_app(app)
     return app

@@ -48,7 +48,13 @@ class Op(Enum):
     def __init__(self, code: int, writes: bool, en: str, zh: str):
         self.code = code
         self.writes = writes
-        CATALOGUE[code] = (503, f"database unavailable while: {en}", f"数据库不可用: {zh}")
+        self.en, self.zh = en, zh
+
+
+# Each operation's 503 joins the catalogue (§8: 1108001-1108008).
+CATALOGUE.update(
+    {op.code: (503, f"database unavailable while: {op.en}", f"数据库不可用: {op.zh}") for op in Op}
+)
 
 
 # Texts that are not error codes of their own: a code's message told more precisely.

@@ -17,10 +17,14 @@ ID_PARAMETERS = ("bk_biz_id", "bk_process_id", "bk_set_id", "bk_module_id")
 
 
 class IdConverter(BaseConverter):
-    """<id:...> in a rule. It matches any segment, so that check_path can answer a bad id with
-    400 / 1199003 rather than the route not matching (404); it exists to document the type."""
+    """<id:...> in a rule: the id as an int, or None when the segment is not one. It matches any
+    segment, so that check_path can answer a bad id with 400 / 1199003 rather than the route
+    not matching (404)."""
 
     openapi: ClassVar[dict] = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
+
+    def to_python(self, value: str) -> int | None:
+        return positive_id(value)
 
 
 class AccountConverter(BaseConverter):
@@ -62,15 +66,14 @@ CONVERTERS = {
 
 
 def check_path(values: dict | None) -> None:
-    """Path parameters as docs/api.md §1 defines them (ids become ints), or 400 / 1199003."""
-    for name, raw in (values or {}).items():
-        if name == "bk_supplier_account" and not context.ACCOUNT.fullmatch(raw):
+    """Path parameters as docs/api.md §1 defines them (the converters have typed them), or
+    400 / 1199003 naming the first that is not."""
+    for name, value in (values or {}).items():
+        if name == "bk_supplier_account" and not context.ACCOUNT.fullmatch(value):
             raise invalid(name)
-        if name in ID_PARAMETERS:
-            values[name] = positive_id(raw)
-            if values[name] is None:
-                raise invalid(name)
-        if name == "bk_module_name" and not _module_name(raw):
+        if name in ID_PARAMETERS and value is None:
+            raise invalid(name)
+        if name == "bk_module_name" and not _module_name(value):
             raise invalid(name)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from marshmallow import Schema, fields, post_load
+from marshmallow import Schema, fields, post_load, pre_load
 
 from ..attributes import MODULE, PROCESS, SET, Kind
 from ..errors import ApiError
@@ -19,9 +19,15 @@ class BodySchema(Schema):
 
     ignored: ClassVar[tuple[str, ...]] = ()
 
+    @pre_load
+    def _drop_ignored(self, data: object, **_kwargs) -> object:
+        if not isinstance(data, dict):
+            return data
+        return {key: value for key, value in data.items() if key not in self.ignored}
+
 
 def ignored_fields(kind: Kind) -> dict[str, fields.Field]:
-    """The ignored keys, for the document only: load() drops them before validation."""
+    """The ignored keys, for the document only: BodySchema drops them before validation."""
     doc = {"description": "accepted and ignored: the path (or header) wins"}
     return {key: fields.Raw(metadata=doc) for key in kind.ignored}
 
@@ -29,9 +35,9 @@ def ignored_fields(kind: Kind) -> dict[str, fields.Field]:
 def body_schema(kind: Kind, name: str, *, create: bool) -> type[BodySchema]:
     declared = {a.id: attribute_field(a, create=create) for a in kind.writable}
     declared.update(ignored_fields(kind))
-    schema = BodySchema.from_dict(declared, name=name)
-    schema.ignored = kind.ignored
-    return schema
+    # the kind's ignored keys are part of the class from the start
+    base = type(f"{name}Base", (BodySchema,), {"ignored": kind.ignored})
+    return base.from_dict(declared, name=name)
 
 
 # One id of a batch's comma-separated list, spaces around it allowed.
@@ -87,6 +93,7 @@ def _batch_schema() -> type[BodySchema]:
     declared.update(ignored_fields(PROCESS))
 
     class Batch(BodySchema):
+        ignored = PROCESS.ignored
         # at least one attribute besides the ids (else 1199008 'attributes')
         openapi_extra: ClassVar[dict] = {
             "allOf": [
@@ -100,9 +107,7 @@ def _batch_schema() -> type[BodySchema]:
                 raise ApiError(1199008, "attributes")
             return values
 
-    schema = Batch.from_dict(declared, name="ProcessBatchUpdate")
-    schema.ignored = PROCESS.ignored
-    return schema
+    return Batch.from_dict(declared, name="ProcessBatchUpdate")
 
 
 ProcessCreateSchema = body_schema(PROCESS, "ProcessCreate", create=True)

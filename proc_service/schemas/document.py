@@ -69,29 +69,30 @@ def int_text_pattern(low: int, high: int) -> str:
     return f"^(?:{'|'.join(parts)})$"
 
 
-# Schemas the document names once and refers to (create_app registers them).
-COMPONENTS: dict[str, dict] = {}
-_NAMED_RANGES = {
-    (INT64_MIN, INT64_MAX): "Int64",
-    (0, INT64_MAX): "Int64NonNegative",
-    (1, INT64_MAX): "Int64Positive",
-}
-
-
-def integer(low: int, high: int) -> dict:
-    """A JSON integer or its decimal text, within low..high."""
-    schema = {
+def _integer(low: int, high: int) -> dict:
+    return {
         "anyOf": [
             {"type": "integer", "minimum": low, "maximum": high},
             {"type": "string", "pattern": int_text_pattern(low, high)},
         ],
         "description": f"an integer {low}..{high}, or its decimal text",
     }
+
+
+# The 64-bit ranges recur everywhere: the document names them once and refers to them
+# (create_app registers COMPONENTS).
+_NAMED_RANGES = {
+    (INT64_MIN, INT64_MAX): "Int64",
+    (0, INT64_MAX): "Int64NonNegative",
+    (1, INT64_MAX): "Int64Positive",
+}
+COMPONENTS: dict[str, dict] = {name: _integer(*bounds) for bounds, name in _NAMED_RANGES.items()}
+
+
+def integer(low: int, high: int) -> dict:
+    """A JSON integer or its decimal text, within low..high (a named range by reference)."""
     name = _NAMED_RANGES.get((low, high))
-    if name is None:
-        return schema
-    COMPONENTS[name] = schema
-    return {"allOf": [{"$ref": f"#/components/schemas/{name}"}]}
+    return {"allOf": [{"$ref": f"#/components/schemas/{name}"}]} if name else _integer(low, high)
 
 
 def _nullable(schema: dict, nullable: bool) -> dict:
