@@ -6,10 +6,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from ..errors import Op
-from ..query import page_window
 from ..schemas.business import BusinessSearchResultSchema, BusinessSearchSchema
 from ..services import business as service
-from ..values import PAGE_LIMIT
 from . import examples
 from .endpoint import endpoint
 
@@ -27,7 +25,4 @@ blp = Blueprint("business", __name__, url_prefix="/api/v3/biz", description="Bus
 )
 def search_business(call, body):
     """search_business: the businesses of an account that hold processes or sets"""
-    page = body["page"]
-    start, limit = page_window(page["start"], page["limit"], PAGE_LIMIT, "page.")
-    descending = page["sort"] == "-bk_biz_id"
-    return service.search(call.session, call.account, start, limit, descending)
+    return service.search(call.session, call.account, body["page"])

@@ -5,9 +5,8 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..values import PAGE_LIMIT
-from .attribute import IntegerText
-from .document import page_limit, page_start
 from .responses import EnvelopeSchema
+from .search import limit_field, start_field
 
 SORTS = ("bk_biz_id", "-bk_biz_id")
 
@@ -16,16 +15,8 @@ class BusinessPageSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    start = IntegerText(
-        load_default=0,
-        error_messages={"null": "1199009"},
-        metadata={"description": "rows to skip", **page_start()},
-    )
-    limit = IntegerText(
-        load_default=0,
-        error_messages={"null": "1199009"},
-        metadata={"description": f"page size, 1..{PAGE_LIMIT}; absent or 0: 200", **page_limit()},
-    )
+    start = start_field()
+    limit = limit_field(PAGE_LIMIT)
     sort = fields.String(
         load_default="bk_biz_id",
         validate=validate.OneOf(SORTS, error="1199011"),

@@ -18,7 +18,8 @@ def _invalid(*keys: str) -> dict:
     return dict.fromkeys(keys, "1199006")
 
 
-def _start() -> IntegerText:
+def start_field() -> IntegerText:
+    """A page's start, as every search declares it (checked by query.page_window)."""
     # null is "not an integer" (1199009), as any other non-integer start or limit (§3)
     return IntegerText(
         load_default=0,
@@ -27,8 +28,10 @@ def _start() -> IntegerText:
     )
 
 
-def _limit(kind: Kind) -> IntegerText:
-    every = f"{kind.default_limit} rows" if kind.default_limit else "every match, up to 1000"
+def limit_field(default: int) -> IntegerText:
+    """A page's limit, as every search declares it; absent or 0 is ``default`` rows (0: every
+    match, up to 1000). Checked by query.page_window."""
+    every = f"{default} rows" if default else "every match, up to 1000"
     return IntegerText(
         load_default=0,
         error_messages={"null": "1199009"},
@@ -87,8 +90,8 @@ def search_schema(kind: Kind, name: str, extra: dict | None = None) -> type[Sche
 
     page = Page.from_dict(
         {
-            "start": _start(),
-            "limit": _limit(kind),
+            "start": start_field(),
+            "limit": limit_field(kind.default_limit),
             "sort": _sort(kind, "comma-separated fields, '-' prefix for descending"),
         },
         name=f"{name}Page",
@@ -123,8 +126,8 @@ class AuditSearchSchema(Schema):
         unknown = RAISE
 
     condition = _condition(AUDIT, {"op_time": time_range()})
-    start = _start()
-    limit = _limit(AUDIT)
+    start = start_field()
+    limit = limit_field(AUDIT.default_limit)
     sort = _sort(
         AUDIT,
         "comma-separated fields, '-' prefix for descending; absent or empty: "

@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Process, Set
+from ..query import page_window
+from ..values import PAGE_LIMIT
 
 
 def _business_ids(sess: Session, model, account: str) -> list[int]:
@@ -22,10 +24,12 @@ def _business_ids(sess: Session, model, account: str) -> list[int]:
     return list(sess.scalars(select(found.c.id).where(found.c.id.is_not(None))))
 
 
-def search(sess: Session, account: str, start: int, limit: int, descending: bool) -> dict:
+def search(sess: Session, account: str, page: dict) -> dict:
+    """One page of the account's businesses; the page checked as every search's is."""
+    start, limit = page_window(page["start"], page["limit"], PAGE_LIMIT, "page.")
     ids = sorted(
         {*_business_ids(sess, Process, account), *_business_ids(sess, Set, account)},
-        reverse=descending,
+        reverse=page["sort"] == "-bk_biz_id",
     )
     page = ids[start : start + limit]
     return {
