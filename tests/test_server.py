@@ -11,7 +11,9 @@ import subprocess
 import pytest
 import requests
 
-from .kit import ROOT, SEED_CREATE, SEED_SEARCH, audit_rows, set_names_in_db
+from harness.gunicorn import ROOT
+
+from .kit import SEED_CREATE, SEED_SEARCH, audit_rows, set_names_in_db
 
 
 @pytest.fixture
