@@ -15,10 +15,11 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from harness.gunicorn import gunicorn
 from proc_service import create_app
 from proc_service.migrate import upgrade
 
-from .kit import Api, create, gunicorn
+from .kit import create
 
 # Fixtures for page tests: headless Chromium and a live server (tests/browser.py).
 pytest_plugins = ["tests.browser"]
@@ -145,12 +146,6 @@ def server(db_url):
     """A real gunicorn (two workers) serving ``db_url``: its base URL."""
     with gunicorn(db_url) as base:
         yield base
-
-
-@pytest.fixture
-def api(client, db_url):
-    """The client wrapper of kit.py: URLs, creators, bodies and readers for this database."""
-    return Api(client, db_url)
 
 
 @pytest.fixture

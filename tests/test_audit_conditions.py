@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .kit import AUDIT_URL, EN, ok, refused, search, search_audit, snapshot
+from .dbkit import snapshot
+from .kit import AUDIT_URL, EN, ok, refused, search, search_audit
 from .support.audit import CREATES, NEWEST, by_label, found, history, labels, matching
 
 # --- the body --------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .kit import EN, create, ok, proc_url, refused, search_audit, skip_unless_linguistic, snapshot
+from .dbkit import skip_unless_linguistic, snapshot
+from .kit import EN, create, ok, proc_url, refused, search_audit
 from .support.audit import CHRONO, NEWEST, bulk, found, history, ordered, rows
 
 # --- paging ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from .dbkit import snapshot
 from .kit import (
     ACCOUNT_HEADER,
     EN,
@@ -18,7 +19,6 @@ from .kit import (
     proc_url,
     refused,
     search_audit,
-    snapshot,
 )
 from .support.audit import CHRONO, NEWEST, found, history, labels, matching, rows, times
 

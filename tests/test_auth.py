@@ -16,7 +16,8 @@ from harness.gunicorn import gunicorn_env, run_gunicorn
 from proc_service import create_app
 from proc_service.auth import TokensFileError
 
-from .kit import EN, audit_rows, err, ok, proc_url, snapshot
+from .dbkit import audit_rows, snapshot
+from .kit import EN, err, ok, proc_url
 
 DEPLOY, READER, ADMIN = "deploy-s3cret", "reader-s3cret", "admin-s3cret"
 

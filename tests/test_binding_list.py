@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .kit import EN, ZH, binding_rows, binding_url, create, err, new_module, new_set, ok
+from .dbkit import binding_rows
+from .kit import EN, ZH, binding_url, create, err, new_module, new_set, ok
 from .support.bindings import UNKNOWN_PROCESS, bound, bound_to, listing, module_path
 
 # --- get_process_bind_module -----------------------------------------------------------------

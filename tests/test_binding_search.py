@@ -7,20 +7,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import event
 
-from .kit import (
-    EN,
-    audit_rows,
-    bind,
-    binding_rows,
-    create,
-    err,
-    new_module,
-    new_set,
-    ok,
-    proc_url,
-    race,
-    search,
-)
+from .dbkit import audit_rows, binding_rows, race
+from .kit import EN, bind, create, err, new_module, new_set, ok, proc_url, search
 from .support.bindings import binding_audits, bound, bound_to, listing
 
 # --- search_process: the bk_module_name condition --------------------------------------------

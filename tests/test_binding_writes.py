@@ -6,20 +6,8 @@ import unicodedata
 
 import pytest
 
-from .kit import (
-    EN,
-    ZH,
-    bind,
-    binding_rows,
-    binding_url,
-    create,
-    err,
-    new_module,
-    new_set,
-    ok,
-    snapshot,
-    unbind,
-)
+from .dbkit import binding_rows, snapshot
+from .kit import EN, ZH, bind, binding_url, create, err, new_module, new_set, ok, unbind
 from .support.bindings import UNKNOWN_PROCESS, binding_audits, bound, bound_to, listing
 
 # --- bind_process_module ---------------------------------------------------------------------

@@ -17,7 +17,8 @@ import pytest
 from proc_service import create_app
 from proc_service.config import ConfigError
 
-from .kit import EN, audit_rows, create, err, ok, snapshot
+from .dbkit import audit_rows, snapshot
+from .kit import EN, create, err, ok
 
 ROOT = Path(__file__).resolve().parent.parent
 # bk-cmdb's web_server proxy forwards the browser's session in these spellings.

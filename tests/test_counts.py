@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, text
 
-from .kit import create, ok, proc_url, race, search
+from .dbkit import race
+from .kit import create, ok, proc_url, search
 
 EVERYTHING = {"bk_process_id": {"$gt": 0}}  # a condition, so counted row by row
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from .kit import gunicorn
+from harness.gunicorn import gunicorn
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from .dbkit import snapshot
 from .fuzz import INT64_MAX, envelope
-from .kit import EN, create, err, ok, proc_url, search, search_url, snapshot
+from .kit import EN, create, err, ok, proc_url, search, search_url
 
 # --- integers wider than the columns (PostgreSQL answered 500) ----------------------------------
 

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from .dbkit import snapshot
 from .fuzz import (
     BIG_INTS,
     INT64_MAX,
@@ -21,7 +22,7 @@ from .fuzz import (
     scalar,
     sort,
 )
-from .kit import EN, ok, proc_url, search, search_url, snapshot
+from .kit import EN, ok, proc_url, search, search_url
 
 page = st.one_of(
     json_value,

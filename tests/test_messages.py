@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from .dbkit import snapshot
 from .kit import (
     EN,
     JSON_CT,
@@ -17,7 +18,6 @@ from .kit import (
     refused_cleanly,
     search,
     search_url,
-    snapshot,
 )
 from .support.validation import MIB, _padded
 

@@ -6,19 +6,8 @@ import threading
 
 import pytest
 
-from .kit import (
-    EN,
-    audit_rows,
-    err,
-    libpq,
-    module_search_url,
-    new_module,
-    new_set,
-    ok,
-    refused,
-    snapshot,
-    wait_until_a_session_waits_for_a_lock,
-)
+from .dbkit import audit_rows, libpq, snapshot, wait_until_a_session_waits_for_a_lock
+from .kit import EN, err, module_search_url, new_module, new_set, ok, refused
 from .support.topology import MODULE_FIELDS, find_modules, module_names
 
 # --- search_module ------------------------------------------------------------------------------

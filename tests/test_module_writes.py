@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from .dbkit import snapshot
 from .kit import (
     EN,
     ISO_TIME,
@@ -17,7 +18,6 @@ from .kit import (
     new_set,
     ok,
     refused,
-    snapshot,
 )
 from .support.topology import (
     MODULE_DEFAULTS,

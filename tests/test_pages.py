@@ -421,8 +421,7 @@ def test_network_failure_and_503_keep_the_form_and_offer_a_retry(site):
     assert api.find({"bk_process_name": "flaky"})[0]["work_path"] == "/srv/flaky"
 
 
-def test_access_control_asks_for_a_token_and_shows_refusals(live_server, page, tmp_path):
-    tokens = {"writer-s3cret": True, "reader-s3cret": False}
+def _token_server(live_server, tmp_path, tokens: dict[str, bool]):
     entries = [
         {
             "name": name.split("-")[0],
@@ -434,7 +433,11 @@ def test_access_control_asks_for_a_token_and_shows_refusals(live_server, page, t
     ]
     path = tmp_path / "tokens.json"
     path.write_text(json.dumps(entries))
-    server = live_server(API_TOKENS_FILE=str(path))
+    return live_server(API_TOKENS_FILE=str(path))
+
+
+def test_access_control_asks_for_a_token_and_shows_refusals(live_server, page, tmp_path):
+    server = _token_server(live_server, tmp_path, {"writer-s3cret": True, "reader-s3cret": False})
     existing = Api(server.url, "writer-s3cret").process(bk_process_name="existing")
     tab = page(server.url)
     p = tab.tab
@@ -685,21 +688,6 @@ def test_a_deleted_process_leaves_the_selection(site):
     assert p.locator(".selinfo").inner_text() == "0 selected"
     p.get_by_role("button", name="Select all 2 matches").click()
     p.locator(".selinfo", has_text="2 selected").wait_for()
-
-
-def _token_server(live_server, tmp_path, tokens: dict[str, bool]):
-    entries = [
-        {
-            "name": name.split("-")[0],
-            "sha256": hashlib.sha256(name.encode()).hexdigest(),
-            "accounts": ["0"],
-            "write": write,
-        }
-        for name, write in tokens.items()
-    ]
-    path = tmp_path / "tokens.json"
-    path.write_text(json.dumps(entries))
-    return live_server(API_TOKENS_FILE=str(path))
 
 
 def test_a_declined_token_prompt_offers_a_token_and_a_token_redraws(live_server, page, tmp_path):

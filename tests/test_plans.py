@@ -18,7 +18,7 @@ from bench.loader import load
 from bench.scale import BIG, table_requests
 from proc_service import create_app
 
-from .kit import libpq
+from .dbkit import libpq
 from .plans import captured, problems
 
 PROCESSES = 100_000

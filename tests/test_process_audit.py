@@ -4,21 +4,8 @@ from __future__ import annotations
 
 from proc_service import create_app
 
-from .kit import (
-    EN,
-    FULL_LOOSE,
-    FULL_LOOSE_STORED,
-    ZH,
-    audit_rows,
-    binding_rows,
-    create,
-    err,
-    insert_bindings,
-    ok,
-    proc_url,
-    search,
-    snapshot,
-)
+from .dbkit import audit_rows, binding_rows, insert_bindings, snapshot
+from .kit import EN, FULL_LOOSE, FULL_LOOSE_STORED, ZH, create, err, ok, proc_url, search
 from .support.writes import ATTRIBUTE_IDS
 
 # --- delete_process --------------------------------------------------------------------------

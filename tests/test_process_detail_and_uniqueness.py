@@ -4,20 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .kit import (
-    EN,
-    FULL_LOOSE,
-    FULL_LOOSE_STORED,
-    ZH,
-    create,
-    detail,
-    err,
-    ok,
-    proc_url,
-    race,
-    search,
-    snapshot,
-)
+from .dbkit import race, snapshot
+from .kit import EN, FULL_LOOSE, FULL_LOOSE_STORED, ZH, create, detail, err, ok, proc_url, search
 from .support.writes import ATTRIBUTE_IDS, ATTRIBUTE_NAMES
 
 # --- get_process_detail ----------------------------------------------------------------------

@@ -7,12 +7,12 @@ from datetime import datetime
 
 import pytest
 
+from .dbkit import audit_rows, snapshot
 from .kit import (
     EN,
     FULL_LOOSE,
     FULL_LOOSE_STORED,
     ISO_TIME,
-    audit_rows,
     create,
     detail,
     err,
@@ -20,7 +20,6 @@ from .kit import (
     proc_url,
     search,
     search_one,
-    snapshot,
 )
 
 # --- ids, times, update ----------------------------------------------------------------------

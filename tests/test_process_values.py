@@ -8,6 +8,7 @@ import itertools
 
 import pytest
 
+from .dbkit import snapshot
 from .kit import (
     EN,
     FULL,
@@ -20,7 +21,6 @@ from .kit import (
     refused_cleanly,
     search,
     search_one,
-    snapshot,
 )
 from .support.validation import (
     DEFAULTS,

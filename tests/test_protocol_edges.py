@@ -11,19 +11,9 @@ import pytest
 
 from proc_service import create_app
 
+from .dbkit import audit_rows, libpq, snapshot, wait_until_a_session_waits_for_a_lock
 from .fuzz import JSON_CT, envelope
-from .kit import (
-    EN,
-    audit_rows,
-    create,
-    err,
-    libpq,
-    ok,
-    proc_url,
-    search,
-    snapshot,
-    wait_until_a_session_waits_for_a_lock,
-)
+from .kit import EN, create, err, ok, proc_url, search
 
 # --- routing, methods and headers -----------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from .dbkit import snapshot
 from .kit import (
     EN,
     JSON_CT,
@@ -18,7 +19,6 @@ from .kit import (
     refused_cleanly,
     search,
     search_url,
-    snapshot,
 )
 from .support.validation import MIB, _padded
 

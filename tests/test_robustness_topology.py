@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from .dbkit import snapshot
 from .fuzz import (
     BIG_INTS,
     ODD_TEXT,
@@ -23,7 +24,7 @@ from .fuzz import (
     json_value,
     scalar,
 )
-from .kit import EN, create, ok, snapshot
+from .kit import EN, create, ok
 
 SET_KEYS = ["bk_set_name", "bk_set_desc", "bk_set_env", "bk_service_status", "bk_capacity",
             "description", "default", "bk_parent_id", "bk_biz_id", "bk_supplier_account",

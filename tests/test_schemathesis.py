@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .kit import gunicorn
+from harness.gunicorn import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .kit import EN, ISO_TIME, ZH, create, err, refused, search, search_url, snapshot
+from .dbkit import snapshot
+from .kit import EN, ISO_TIME, ZH, create, err, refused, search, search_url
 from .support.search import ATTRIBUTE_IDS, SYSTEM, check_table, found, matching
 
 # --- the empty body -------------------------------------------------------------------------

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .kit import EN, ZH, create, err, ok, proc_url, refused, search, snapshot
+from .dbkit import snapshot
+from .kit import EN, ZH, create, err, ok, proc_url, refused, search
 from .support.search import check_table, found, matching
 
 # --- operators -------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .kit import EN, create, err, refused, search, skip_unless_linguistic
+from .dbkit import skip_unless_linguistic
+from .kit import EN, create, err, refused, search
 from .support.search import ATTRIBUTE_IDS, SYSTEM, bulk, found, matching, ordered
 
 # --- fields ---------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
-from .kit import EN, create, err, insert_bindings, ok, refused, search, snapshot
+from .dbkit import insert_bindings, snapshot
+from .kit import EN, create, err, ok, refused, search
 from .support.search import bulk, check_table, found
 
 # --- whitelisting: nothing a client sends becomes SQL ----------------------------------------

@@ -13,7 +13,8 @@ import requests
 
 from harness.gunicorn import ROOT
 
-from .kit import SEED_CREATE, SEED_SEARCH, audit_rows, set_names_in_db
+from .dbkit import audit_rows, set_names_in_db
+from .kit import SEED_CREATE, SEED_SEARCH
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
+from .dbkit import audit_rows, snapshot
 from .kit import (
     ACCOUNT_HEADER,
     EN,
-    audit_rows,
     err,
     module_search_url,
     module_url,
@@ -19,7 +19,6 @@ from .kit import (
     ok,
     refused,
     set_url,
-    snapshot,
 )
 from .support.topology import find_modules, find_sets, get_module, get_set, hdr, set_names
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .kit import EN, module_search_url, new_module, new_set, refused, set_search_url, snapshot
+from .dbkit import snapshot
+from .kit import EN, module_search_url, new_module, new_set, refused, set_search_url
 from .support.topology import SET_FIELDS, find_sets, module_names, set_names
 
 # --- search_set ---------------------------------------------------------------------------------

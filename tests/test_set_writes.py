@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from .kit import EN, ISO_TIME, SET_FULL, ZH, err, new_set, ok, refused, set_url, snapshot
+from .dbkit import snapshot
+from .kit import EN, ISO_TIME, SET_FULL, ZH, err, new_set, ok, refused, set_url
 from .support.topology import (
     SET_DEFAULTS,
     SET_FIELDS,

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, text
 
+from .dbkit import audit_rows, binding_rows, race, snapshot
 from .kit import (
     ACCOUNT_HEADER,
     EN,
     MODULE_FULL,
     SET_FULL,
-    audit_rows,
-    binding_rows,
     binding_url,
     err,
     module_search_url,
@@ -20,11 +19,9 @@ from .kit import (
     new_module,
     new_set,
     ok,
-    race,
     refused,
     set_search_url,
     set_url,
-    snapshot,
 )
 from .support.topology import find_modules, find_sets, get_module, get_set
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from .dbkit import audit_rows, binding_rows, snapshot
 from .kit import (
     ACCOUNT_HEADER,
     EN,
-    audit_rows,
     bind,
-    binding_rows,
     binding_url,
     create,
     err,
@@ -18,7 +17,6 @@ from .kit import (
     new_set,
     ok,
     proc_url,
-    snapshot,
     unbind,
 )
 from .support.bindings import UNKNOWN_PROCESS, binding_audits, bound, bound_to, listing, module_path

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from .kit import gunicorn
+from harness.gunicorn import gunicorn
 
 SLOW_CLIENTS = 20
 BODY = b'{"bk_set_name": "slow-client-set"}'

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ..kit import audit_rows, bind, binding_url, ok, search
+from ..dbkit import audit_rows
+from ..kit import bind, binding_url, ok, search
 
 # --- helpers ---------------------------------------------------------------------------------
 

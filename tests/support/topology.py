@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..dbkit import snapshot
 from ..kit import (
     ACCOUNT_HEADER,
     EN,
@@ -14,7 +15,6 @@ from ..kit import (
     refused,
     set_search_url,
     set_url,
-    snapshot,
 )
 
 SET_FIELDS = [

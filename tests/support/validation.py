@@ -6,17 +6,8 @@ from __future__ import annotations
 
 import json
 
-from ..kit import (
-    CONTRACT_ATTRIBUTES,
-    EN,
-    REQUIRED,
-    create,
-    fresh,
-    ok,
-    proc_url,
-    refused_cleanly,
-    snapshot,
-)
+from ..dbkit import snapshot
+from ..kit import CONTRACT_ATTRIBUTES, EN, REQUIRED, create, fresh, ok, proc_url, refused_cleanly
 
 ORDER = CONTRACT_ATTRIBUTES  # the 22 attributes in docs/api.md §2 order
 SINGLECHAR = ["bk_process_name", "description", "port", "bk_func_id", "bk_func_name", "user"]
