@@ -16,9 +16,10 @@ Every other search counts its matches as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Select, bindparam, func, select
 
-from .. import query
 from ..attributes import PROCESS
 from ..models import BindingCount, ProcessBinding, ProcessCount
 from ..scope import Scope
@@ -48,15 +49,17 @@ _ONE_NAME = select(
 )
 
 
-def process_count(scope: Scope, condition: dict) -> Select | None:
+def process_count(
+    scope: Scope, condition: dict, module_names: Callable[[object], list[str]]
+) -> Select | None:
     """A cheaper COUNT for this search of ``scope``, or None to count the matches. It runs
-    before query.build: a condition of ``bk_module_name`` alone is read here with the same
-    rules (query.names), so a malformed one fails with the error the build would give."""
+    before query.build; ``module_names`` reads a ``bk_module_name`` condition (query.names,
+    once per search), so a malformed one fails with the error the build would give."""
     keys = [key for key in condition if key not in IGNORED]
     if not keys:
         return _BUSINESS.params(account=scope.account, biz=scope.biz_id)
     if keys == ["bk_module_name"]:
-        names = query.names("bk_module_name", condition["bk_module_name"])
+        names = module_names(condition["bk_module_name"])
         if len(set(names)) == 1:  # kept per name, like the business's count
             return _ONE_NAME.params(account=scope.account, biz=scope.biz_id, name=names[0])
         # Several names: a process bound to two of them counts once.

@@ -82,20 +82,30 @@ def delete(sess: Session, scope: Scope, actor: Actor, process_id: int) -> None:
 
 
 def search(sess: Session, scope: Scope, body: dict, regex_timeout_ms: int) -> dict:
+    """The pipe: the kept count (services/counting.py), then query.build's WHERE, ORDER BY and
+    page with bk_module_name as EXISTS on the bindings, run by transaction.search."""
+    parsed: dict[str, list[str]] = {}
+
+    def module_names(value: object) -> list[str]:
+        # bk_module_name is read once, by whichever step needs it first (so a body with two
+        # bad keys still gets the error of the first one it sent)
+        if "names" not in parsed:
+            parsed["names"] = query.names("bk_module_name", value)
+        return parsed["names"]
+
     # Issue 7: a whole business, or a module name alone, reads a count kept for it.
-    count = counting.process_count(scope, body["condition"])
-    special = {"bk_module_name": _bound_to}
+    count = counting.process_count(scope, body["condition"], module_names)
+    special = {"bk_module_name": lambda value: _bound_to(module_names(value))}
     return objects.search(
         sess, PROCESS, scope, body, regex_timeout_ms, special=special, count=count
     )
 
 
-def _bound_to(value: object) -> list:
+def _bound_to(names: list[str]) -> list:
     """bk_module_name in a condition: processes bound to that name (or any of several). EXISTS
     probing the bindings' primary key (process, name) for each candidate process (issue 7):
     its cost follows the processes read, whatever the statistics say, where IN (sub-select)
     could become a nested loop over every binding of the name."""
-    names = query.names("bk_module_name", value)
     bound = select(ProcessBinding.bk_process_id).where(
         ProcessBinding.bk_process_id == Process.bk_process_id,
         ProcessBinding.bk_module_name.in_(names),
