@@ -53,7 +53,7 @@ def on_starting(server):
         sys.exit(1)
     tokens_file = os.environ.get("PROC_API_TOKENS_FILE")
     if tokens_file is not None:  # a malformed (or empty) one stops the server here, clearly
-        from proc_service.auth import TokensFileError, load_tokens
+        from proc_service.web.auth import TokensFileError, load_tokens
 
         try:
             load_tokens(tokens_file)

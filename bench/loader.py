@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import psycopg
 from sqlalchemy.engine import make_url
 
-from proc_service.migrate import upgrade
+from proc_service.data.migrate import upgrade
 
 SETS = 30
 MODULES = ("m0", "m1", "m2", "m3")

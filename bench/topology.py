@@ -24,9 +24,10 @@ import psycopg
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-from proc_service import create_app, db
-from proc_service.migrate import upgrade
-from proc_service.models import Module, Process, ProcessBinding, Set
+from proc_service import create_app
+from proc_service.data import db
+from proc_service.data.migrate import upgrade
+from proc_service.data.models import Module, Process, ProcessBinding, Set
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BIZ = 1

@@ -7,8 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 
 from proc_service.config import database_url
-from proc_service.db import make_engine
-from proc_service.models import Base
+from proc_service.data.db import make_engine
+from proc_service.data.models import Base
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -6,11 +6,13 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from flask_smorest import Api
 
-from . import auth, cli, config, db, docs, envelope, handlers, logs, pipeline
+from . import cli, config
 from .api import audit, binding, business, metadata, process, root, token, topology, ui
-from .api.paths import CONVERTERS
-from .migrate import head_revisions
+from .data import db
+from .data.migrate import head_revisions
 from .schemas.document import COMPONENTS
+from .web import auth, docs, envelope, handlers, logs, pipeline
+from .web.paths import CONVERTERS
 
 
 class _App(Flask):
@@ -23,7 +25,7 @@ class _App(Flask):
 
 
 class _Api(Api):
-    # Every endpoint documents its own error statuses (api/endpoint.py), not a catch-all.
+    # Every endpoint documents its own error statuses (web/endpoint.py), not a catch-all.
     DEFAULT_ERROR_RESPONSE_NAME = None
 
 

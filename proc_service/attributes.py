@@ -1,7 +1,7 @@
 """The attribute tables: processes (docs/api.md §2), sets and modules (§6), audit rows (§5). The one
 source of truth.
 
-Validation (schemas/), detail and search output, the search whitelist (query.py), the OpenAPI
+Validation (schemas/), detail and search output, the search whitelist (data/query.py), the OpenAPI
 schema and the models' columns (models.py) all read a ``Kind``: PROCESS, SET, MODULE or AUDIT.
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from .migrate import upgrade
+from .data.migrate import upgrade
 
 
 def migrate(url: str) -> None:

@@ -34,7 +34,7 @@ CATALOGUE: dict[int, tuple[int, str, str]] = {
 
 class Op(Enum):
     """What an endpoint does, as bk-cmdb numbers it when the database is unavailable: each
-    endpoint declares one (api/endpoint.py), which also says whether it writes (§7b)."""
+    endpoint declares one (web/endpoint.py), which also says whether it writes (§7b)."""
 
     DETAIL = (1108001, False, "query process detail", "查询进程详情")
     BIND = (1108002, True, "bind", "绑定进程到模块")

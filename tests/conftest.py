@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from harness.gunicorn import gunicorn
 from proc_service import create_app
-from proc_service.migrate import upgrade
+from proc_service.data.migrate import upgrade
 
 from .kit import create
 

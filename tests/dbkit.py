@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
-from proc_service.models import Process, ProcessBinding
+from proc_service.data.models import Process, ProcessBinding
 
 # --- reading the database directly ----------------------------------------------------------
 

@@ -295,7 +295,7 @@ def test_regex_on_audit_text_has_the_search_time_limit(db_url):
     from sqlalchemy import insert
 
     from proc_service import create_app
-    from proc_service.models import AuditLog
+    from proc_service.data.models import AuditLog
 
     # Rows any writer can cause (BK_User is the operator), inserted directly for speed.
     engine = create_engine(db_url)

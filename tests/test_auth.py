@@ -14,7 +14,7 @@ import pytest
 
 from harness.gunicorn import gunicorn_env, run_gunicorn
 from proc_service import create_app
-from proc_service.auth import TokensFileError
+from proc_service.web.auth import TokensFileError
 
 from .dbkit import audit_rows, snapshot
 from .kit import EN, err, ok, proc_url

@@ -114,8 +114,8 @@ def test_absent_limit_stops_at_the_batch_limit(client, app):
     from proc_service.values import BATCH_LIMIT
 
     with app.app_context():  # 1001 rows straight in: the limit, not the API, is under test
-        from proc_service import db
-        from proc_service.models import Set
+        from proc_service.data import db
+        from proc_service.data.models import Set
 
         sess = db.session()
         now = datetime.now(ZoneInfo("UTC"))

@@ -9,8 +9,8 @@ from ..errors import Op
 from ..schemas.responses import AuditSearchResultSchema
 from ..schemas.search import AuditSearchSchema
 from ..services import audit as service
+from ..web.endpoint import HEADER, endpoint
 from . import examples
-from .endpoint import HEADER, endpoint
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v3/audit", description="Audit log")
 

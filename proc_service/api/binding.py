@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from ..errors import Op
 from ..schemas.responses import BindingListSchema
 from ..services import binding as service
-from .endpoint import endpoint
+from ..web.endpoint import endpoint
 
 blp = Blueprint(
     "binding", __name__, url_prefix="/api/v3/proc/module", description="Process bindings"

@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 from ..errors import Op
 from ..schemas.business import BusinessSearchResultSchema, BusinessSearchSchema
 from ..services import business as service
+from ..web.endpoint import endpoint
 from . import examples
-from .endpoint import endpoint
 
 blp = Blueprint("business", __name__, url_prefix="/api/v3/biz", description="Businesses")
 

@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 from ..errors import Op
 from ..schemas.metadata import AttributeSearchResultSchema, AttributeSearchSchema
 from ..services import metadata as service
+from ..web.endpoint import ANY, endpoint
 from . import examples
-from .endpoint import ANY, endpoint
 
 blp = Blueprint("metadata", __name__, url_prefix="/api/v3/object", description="Attribute model")
 

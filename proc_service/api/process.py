@@ -9,8 +9,8 @@ from ..schemas.bodies import ProcessBatchUpdateSchema, ProcessCreateSchema, Proc
 from ..schemas.responses import CreatedSchema, DetailSchema, SearchResultSchema
 from ..schemas.search import ProcessSearchSchema
 from ..services import process as service
+from ..web.endpoint import endpoint
 from . import examples
-from .endpoint import endpoint
 
 blp = Blueprint("process", __name__, url_prefix="/api/v3/proc", description="Processes")
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, request
 
-from .. import db, metrics
-from ..envelope import ok
+from ..data import db
 from ..errors import ApiError, Op
 from ..services import health
+from ..web import metrics
+from ..web.envelope import ok
 
 bp = Blueprint("root", __name__)
 

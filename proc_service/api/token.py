@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import current_app
 from flask_smorest import Blueprint
 
-from .. import auth
 from ..errors import Op
 from ..schemas.responses import TokenResultSchema
-from .endpoint import ANY, endpoint
+from ..web import auth
+from ..web.endpoint import ANY, endpoint
 
 blp = Blueprint("token", __name__, url_prefix="/api/v3/auth", description="Access control")
 

@@ -23,8 +23,8 @@ from ..schemas.responses import (
 )
 from ..schemas.search import ModuleSearchSchema, SetSearchSchema
 from ..services import topology as service
+from ..web.endpoint import HEADER, endpoint
 from . import examples
-from .endpoint import HEADER, endpoint
 
 set_blp = Blueprint("set", __name__, url_prefix="/api/v3/set", description="Sets")
 module_blp = Blueprint("module", __name__, url_prefix="/api/v3/module", description="Modules")

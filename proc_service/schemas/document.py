@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..attributes import Attribute, Kind
-from ..query import OPERATORS
+from ..data.query import OPERATORS
 from ..values import INT64_MAX, LIST_LIMIT, PAGE_LIMIT, PORT_LIST, REGEX_LIMIT, SPACES
 
 INT64_MIN = -INT64_MAX - 1

@@ -1,7 +1,7 @@
 """Search bodies: search_process, search_set and search_module (§3, §6), and audit search (§5).
 
 Loading checks shapes and types; which conditions, fields and sort keys a kind takes is
-query.py's business, read from the attribute tables. The document says all of it per kind,
+data/query.py's business, read from the attribute tables. The document says all of it per kind,
 generated from the same tables (document.py).
 """
 

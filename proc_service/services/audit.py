@@ -10,12 +10,12 @@ from datetime import UTC, datetime, tzinfo
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from .. import query
 from ..attributes import AUDIT
+from ..data import query
+from ..data.models import AuditLog
+from ..data.sql import UTCDateTime
 from ..errors import ApiError
-from ..models import AuditLog
 from ..scope import Actor, Scope
-from ..sql import UTCDateTime
 from ..values import Invalid, timestamp
 from . import transaction
 

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
-from .. import db
 from ..attributes import PROCESS
+from ..data import db
+from ..data.models import Module, Process, ProcessBinding
 from ..errors import not_found
-from ..models import Module, Process, ProcessBinding
 from ..scope import Actor, Scope
 from . import audit, objects
 from .transaction import write

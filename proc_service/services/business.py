@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Process, Set
-from ..query import page_window
+from ..data.models import Process, Set
+from ..data.query import page_window
 from ..values import PAGE_LIMIT
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from sqlalchemy import Select, bindparam, func, select
 
 from ..attributes import PROCESS
-from ..models import BindingCount, ProcessBinding, ProcessCount
+from ..data.models import BindingCount, ProcessBinding, ProcessCount
 from ..scope import Scope
 
 IGNORED = PROCESS.ignored_conditions  # conditions the path overrides (§3)

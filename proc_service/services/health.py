@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .. import db
+from ..data import db
 
 
 def ready(sess: Session, heads: set[str]) -> bool:

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
-from .. import query
 from ..attributes import Kind
+from ..data import query
+from ..data.models import MODELS
 from ..errors import not_found
-from ..models import MODELS
 from ..scope import Actor, Scope
 from ..values import render
 from . import audit, transaction

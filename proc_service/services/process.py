@@ -10,10 +10,10 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from .. import db, query
 from ..attributes import PROCESS
+from ..data import db, query
+from ..data.models import Process, ProcessBinding
 from ..errors import not_found
-from ..models import Process, ProcessBinding
 from ..scope import Actor, Scope
 from ..values import render
 from . import audit, counting, objects

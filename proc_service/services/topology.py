@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import db
 from ..attributes import MODULE, SET
+from ..data import db
+from ..data.models import Module
 from ..errors import ApiError
-from ..models import Module
 from ..scope import Actor, Scope
 from . import objects
 from .transaction import write

@@ -9,8 +9,8 @@ from contextlib import nullcontext
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from .. import db, query
 from ..attributes import KINDS
+from ..data import db, query
 from ..errors import ApiError
 from ..values import render
 

@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from . import context
+from .. import context
 
 
 class JsonFormatter(logging.Formatter):

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, request
 
-from .context import ACCOUNT
-from .errors import ApiError
+from ..context import ACCOUNT
+from ..errors import ApiError
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,15 @@ from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy.orm import Session
 
-from .. import auth, context, db
-from ..envelope import ok
+from .. import context
+from ..data import db
 from ..errors import Op
 from ..schemas.loading import load
 from ..schemas.responses import ErrorEnvelopeSchema, SuccessSchema
 from ..scope import Actor, Scope
+from . import auth
 from .body import json_body
+from .envelope import ok
 from .paths import ACCOUNT_DOC
 
 PATH = "path"  # the account is the path's bk_supplier_account

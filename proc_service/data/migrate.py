@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from .config import ROOT
+from ..config import ROOT
 
 
 def alembic_config(url: str) -> Config:

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .attributes import AUDIT, MODULE, PROCESS, SET, SINGLECHAR_MAX, Kind
+from ..attributes import AUDIT, MODULE, PROCESS, SET, SINGLECHAR_MAX, Kind
 from .sql import ID, Chars, UTCDateTime, desc_nulls_last, index_key
 
 

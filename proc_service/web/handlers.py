@@ -8,10 +8,10 @@ from flask import Flask, Response, current_app
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from . import context
-from .api.endpoint import current_endpoint
+from .. import context
+from ..errors import ApiError, Op, not_found
+from .endpoint import current_endpoint
 from .envelope import envelope
-from .errors import ApiError, Op, not_found
 
 log = logging.getLogger(__name__)
 

@@ -27,12 +27,9 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from .attributes import Attribute, Kind
-from .errors import ApiError
-from .models import MODELS
-from .regex import Refused, literal_prefix, portable
-from .sql import contains, like_pattern
-from .values import (
+from ..attributes import Attribute, Kind
+from ..errors import ApiError
+from ..values import (
     BATCH_LIMIT,
     LIST_LIMIT,
     PAGE_LIMIT,
@@ -42,6 +39,9 @@ from .values import (
     coerce,
     storable_text,
 )
+from .models import MODELS
+from .regex import Refused, literal_prefix, portable
+from .sql import contains, like_pattern
 
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")

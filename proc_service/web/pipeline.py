@@ -5,7 +5,7 @@
 2. access control authenticates (401), before anything else reads the request;
 3. the path parameters are checked (400) and typed;
 4. access control authorizes the declared operation on its account (403);
-5. the view loads its body and calls its service (api/endpoint.py);
+5. the view loads its body and calls its service (web/endpoint.py);
 6. the answer is counted, timed and logged.
 """
 
@@ -16,9 +16,10 @@ import time
 
 from flask import Flask, g, request
 
-from . import auth, context, metrics
-from .api.endpoint import current_endpoint
-from .api.paths import check_path
+from .. import context
+from . import auth, metrics
+from .endpoint import current_endpoint
+from .paths import check_path
 
 log = logging.getLogger(__name__)
 
