@@ -34,6 +34,9 @@ def database_url() -> str:
 def from_environment() -> dict:
     return {
         "DATABASE_URL": database_url(),
+        # Issue 17: searches and details may read from a replica (a synchronous standby, so
+        # that a client reads its own acknowledged writes); writes never do. Unset: one URL.
+        "DATABASE_READ_URL": os.environ.get("PROC_DATABASE_READ_URL") or None,
         # bk-cmdb answers in Chinese unless told otherwise.
         "DEFAULT_LANGUAGE": "en" if os.environ.get("PROC_DEFAULT_LANGUAGE") == "en" else "zh",
         "MAX_CONTENT_LENGTH": int(os.environ.get("PROC_MAX_BODY_BYTES", 1024 * 1024)),

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from harness.gunicorn import gunicorn
 from proc_service import create_app
+from proc_service.data import db
 from proc_service.data.migrate import upgrade
 
 from .kit import create
@@ -128,7 +129,8 @@ def empty_url(request, tmp_path) -> str:
 def app(db_url):
     app = create_app({"DATABASE_URL": db_url, "TESTING": True, "LOG_LEVEL": "WARNING"})
     yield app
-    app.extensions["db_engine"].dispose()
+    for engine in db.engines(app):
+        engine.dispose()
 
 
 @pytest.fixture

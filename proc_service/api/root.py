@@ -30,8 +30,11 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready when the database answers and carries the newest migration (else 503 / 1108006)."""
-    if not health.ready(db.session(), current_app.extensions["migration_heads"]):
+    """Ready when the database, and the read replica if one is set, answer and carry the newest
+    migration (else 503 / 1108006)."""
+    heads = current_app.extensions["migration_heads"]
+    sessions = {db.session(), db.session(reads_only=True)}
+    if not all(health.ready(sess, heads) for sess in sessions):
         raise ApiError(Op.SEARCH.code, text="not ready")
     return ok("ready")
 

@@ -1,4 +1,5 @@
-"""Engine per app, one Session per request, and the SQLite settings the contract asks for (§9)."""
+"""Engines per app (the database, and optionally a read replica), one Session per request and
+engine, and the SQLite settings the contract asks for (§9)."""
 
 from __future__ import annotations
 
@@ -67,26 +68,48 @@ def make_engine(
 
 def init_app(app: Flask) -> None:
     cfg = app.config
-    engine = make_engine(
-        cfg["DATABASE_URL"],
-        cfg["DB_POOL_SIZE"],
-        cfg["DB_BUSY_TIMEOUT_MS"],
-        cfg.get("SQLITE_SYNCHRONOUS", "NORMAL"),
-    )
+
+    def engine_for(url: str) -> Engine:
+        return make_engine(
+            url,
+            cfg["DB_POOL_SIZE"],
+            cfg["DB_BUSY_TIMEOUT_MS"],
+            cfg.get("SQLITE_SYNCHRONOUS", "NORMAL"),
+        )
+
+    engine = engine_for(cfg["DATABASE_URL"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    read_url = cfg.get("DATABASE_READ_URL")
+    if read_url and read_url != cfg["DATABASE_URL"]:
+        read_engine = engine_for(read_url)
+        app.extensions["db_read_engine"] = read_engine
+        app.extensions["db_read_sessionmaker"] = sessionmaker(read_engine, expire_on_commit=False)
 
     @app.teardown_appcontext
     def _close_session(_exc):
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()
+        for key in ("db_session", "db_read_session"):
+            sess = g.pop(key, None)
+            if sess is not None:
+                sess.close()
 
 
-def session() -> Session:
-    if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
-    return g.db_session
+def session(reads_only: bool = False) -> Session:
+    """This request's session. ``reads_only``: a request that never writes (a search, a detail)
+    reads from PROC_DATABASE_READ_URL when one is set; everything else, and every read inside a
+    write's transaction, goes to PROC_DATABASE_URL."""
+    ext = current_app.extensions
+    key, maker = "db_session", "db_sessionmaker"
+    if reads_only and "db_read_sessionmaker" in ext:
+        key, maker = "db_read_session", "db_read_sessionmaker"
+    if key not in g:
+        setattr(g, key, ext[maker]())
+    return g.get(key)
+
+
+def engines(app: Flask) -> list[Engine]:
+    """Every engine the app holds (to dispose of them all)."""
+    return [e for k in ("db_engine", "db_read_engine") if (e := app.extensions.get(k))]
 
 
 @contextmanager

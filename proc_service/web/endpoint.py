@@ -56,7 +56,8 @@ class Call:
     """What a view works with: the session, the scope and actor the declaration built."""
 
     def __init__(self, declared: Endpoint, view_args: dict):
-        self.session: Session = db.session()
+        # A search or a detail may read from the read replica; a write never does (issue 17).
+        self.session: Session = db.session(reads_only=not declared.op.writes)
         biz = view_args.get("bk_biz_id")
         account = declared.account_of(view_args)
         self.scope = Scope(account=account, biz_id=biz) if biz is not None else None
