@@ -6,7 +6,7 @@ RUN apt-get update -qq \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb \
     && ln -sf /dev/stdout /var/log/nginx/access.log \
     && ln -sf /dev/stderr /var/log/nginx/error.log
-COPY nginx.conf /etc/nginx/nginx.conf
+COPY nginx.conf proc-proxy.conf proc-errors.conf /etc/nginx/
 COPY --chmod=0755 nginx-entrypoint.sh /usr/local/bin/nginx-entrypoint.sh
 USER www-data
 EXPOSE 8080

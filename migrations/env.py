@@ -15,6 +15,8 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+# The advisory lock key migrations hold on PostgreSQL ("proc" in ASCII).
+MIGRATION_LOCK = 0x70726F63
 
 
 def _for_dialect(name: str):
@@ -51,6 +53,10 @@ def run_migrations_online() -> None:
             include_object=_for_dialect(connection.dialect.name),
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several replicas start at once (compose.ha.yaml): one migrates, the others
+                # wait here, then find the database at the newest revision.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             context.run_migrations()
     engine.dispose()
 
