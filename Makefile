@@ -2,11 +2,14 @@
 # make test  the whole test suite (SQLite and PostgreSQL; PostgreSQL tests skip if none runs)
 # make up    build and start compose.yaml (PostgreSQL, proc-service, nginx on 127.0.0.1:8080)
 # make down  stop and remove it (the database volume stays; deploy/compose down -v drops it)
+# make ha-up    build and start compose.ha.yaml (Patroni cluster, haproxy, 2 app replicas, nginx)
+# make ha-down  stop and remove it (the volumes stay; add -v by hand to drop them)
+# make drill    the failover drill on a throwaway HA stack (DRILL_ARGS=--short: CI's version)
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test lint format bench up down
+.PHONY: run test lint format bench up down ha-up ha-down drill
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +45,17 @@ up: $(BIN)/.installed
 
 down: $(BIN)/.installed
 	deploy/compose down
+
+# The HA stack (README, "High availability"). The first start elects a leader and copies it
+# to two standbys before the app can migrate: allow it two minutes.
+ha-up: $(BIN)/.installed
+	deploy/compose -f compose.ha.yaml up -d --build
+	@port=$${PROC_HTTP_PORT:-8080}; for _ in $$(seq 1 120); do \
+		curl -fs -o /dev/null http://127.0.0.1:$$port/readyz && break; sleep 1; done; \
+	curl -fsS http://127.0.0.1:$$port/readyz; echo
+
+ha-down: $(BIN)/.installed
+	deploy/compose -f compose.ha.yaml down
+
+drill: $(BIN)/.installed
+	deploy/ha/drill $(DRILL_ARGS)

@@ -60,6 +60,9 @@ bootstrap:
         wal_keep_size: 256MB
         shared_buffers: 64MB
         synchronous_commit: ${PROC_SYNCHRONOUS_COMMIT:-remote_apply}
+        # For the drill's proof that its read-your-writes check can fail: standbys that
+        # apply late. Keep 0 in service.
+        recovery_min_apply_delay: ${PROC_STANDBY_APPLY_DELAY:-0}
   initdb:
     - encoding: UTF8
     - locale: C.UTF-8
