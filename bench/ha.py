@@ -59,8 +59,12 @@ def compose(file: str, project: str, env: dict, *args: str) -> None:
 def request(port: int, method: str, path: str, body=None) -> tuple[int, dict | None]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request(method, path, body=None if body is None else json.dumps(body),
-                     headers={"Content-Type": "application/json"})  # fmt: skip
+        conn.request(
+            method,
+            path,
+            body=None if body is None else json.dumps(body),
+            headers={"Content-Type": "application/json"},
+        )
         resp = conn.getresponse()
         raw = resp.read()
         return resp.status, json.loads(raw) if raw.startswith(b"{") else None
@@ -104,12 +108,18 @@ def run_load(port: int, ids: list[int], reads: float, clients: int, seconds: flo
             if r < reads / 2:
                 call = ("GET", f"{PROC}/{rng.choice(ids)}", None)
             elif r < reads:
-                body = {"condition": {"bk_func_name": "seed"}, "page": {"start": rng.randint(0, 900), "limit": 20}}
+                body = {
+                    "condition": {"bk_func_name": "seed"},
+                    "page": {"start": rng.randint(0, 900), "limit": 20},
+                }
                 call = ("POST", SEARCH, body)
             elif r < reads + (1 - reads) / 2:
                 call = ("PUT", f"{PROC}/{rng.choice(ids)}", {"port": str(rng.randint(1, 65535))})
             else:
-                body = {"bk_process_name": f"load-{n}-{seq}-{time.monotonic_ns()}", "bk_func_name": "load"}
+                body = {
+                    "bk_process_name": f"load-{n}-{seq}-{time.monotonic_ns()}",
+                    "bk_func_name": "load",
+                }
                 call = ("POST", PROC, body)
             start = time.perf_counter()
             try:
@@ -156,8 +166,11 @@ def main() -> None:
             for load, reads in LOADS.items():
                 results[name][load] = run_load(port, ids, reads, args.clients, args.seconds)
                 r = results[name][load]
-                print(f"bench.ha: {name} {load}: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms,"
-                      f" p99 {r['p99']:.1f} ms, failed {r['failed']}", flush=True)  # fmt: skip
+                print(
+                    f"bench.ha: {name} {load}: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms,"
+                    f" p99 {r['p99']:.1f} ms, failed {r['failed']}",
+                    flush=True,
+                )
         finally:
             compose(file, project, env, "down", "-v", "-t", "5")
     base = results.get("single")
@@ -166,8 +179,10 @@ def main() -> None:
     for name, loads in results.items():
         for load, r in loads.items():
             ratio = f"{r['rps'] / base[load]['rps']:.2f}" if base else "-"
-            print(f"| {name} | {load} | {r['rps']:.0f} | {ratio} | {r['p50']:.1f} | "
-                  f"{r['p99']:.1f} | {r['failed']} |")  # fmt: skip
+            print(
+                f"| {name} | {load} | {r['rps']:.0f} | {ratio} | {r['p50']:.1f} | "
+                f"{r['p99']:.1f} | {r['failed']} |"
+            )
 
 
 if __name__ == "__main__":
