@@ -439,9 +439,10 @@ def main() -> int:
         a for a in answers if replica_killed <= a.start < replica_window_end and not a.ok
     ]
     unavailable = sum(1 for a in answers if a.expected and not a.ok)
+    slowest = max((a.end - a.start for a in answers), default=0)
     log(
         f"answers {len(answers)}: 200 {sum(a.ok for a in answers)}, 503 envelope {unavailable},"
-        f" other error envelopes {len(others)}"
+        f" other error envelopes {len(others)}; the slowest took {slowest:.1f} s"
     )
     for line in lost[:10]:
         log(f"LOST: {line}")
