@@ -35,14 +35,30 @@ PROCESS_SELECT = """
 SELECT n, '0', CASE WHEN n <= {big} THEN 1 ELSE 2 + n % {businesses} END,
        'proc-' || n || '-' || {md5}, '', '1', CAST(1000 + n % 60000 AS TEXT), '1', '',
        'func' || (n % 5000), '', 'user' || (n % 50), 1 + n % 10, 1 + n % 100, NULL,
-       '', '', '', '', '', '', {false}, NULL, '', {now}, {now}
+       '', '', '', '', '', '', {false}, NULL, '', {now}, {now}, {custom}
 FROM {seq}
 """
+# Issue 15: two custom attributes of account "0" with a value on every process ("owner" one of
+# 1000 teams, "weight" 0..99), when load(custom=True).
+CUSTOM = {
+    "postgresql": "jsonb_build_object('owner', 'team' || (n % 1000), 'weight', n % 100)",
+    "sqlite": "json_object('owner', 'team' || (n % 1000), 'weight', n % 100)",
+}
+CUSTOM_DEFINITIONS = [
+    "INSERT INTO custom_attributes (bk_supplier_account, bk_obj_id, bk_property_id,"
+    " bk_property_name, bk_property_type, option, isrequired, isonly, editable, placeholder,"
+    " unit, description, bk_property_group, creator, create_time, last_time) VALUES"
+    " ('0', 'process', 'owner', 'Owner', 'singlechar', '\"\"', {false}, {false}, {true},"
+    " '', '', '', 'default', 'bench', {now}, {now}),"
+    " ('0', 'process', 'weight', 'Weight', 'int', '{{\"min\": \"\", \"max\": \"\"}}',"
+    " {false}, {false}, {true}, '', '', '', 'default', 'bench', {now}, {now})",
+    "INSERT INTO model_versions (bk_supplier_account, version) VALUES ('0', 1)",
+]
 PROCESS_COLUMNS = (
     "bk_process_id, bk_supplier_account, bk_biz_id, bk_process_name, description, bind_ip,"
     ' port, protocol, bk_func_id, bk_func_name, work_path, "user", proc_num, priority, timeout,'
     " start_cmd, stop_cmd, restart_cmd, face_stop_cmd, reload_cmd, pid_file, auto_start,"
-    " auto_time_gap, bk_start_param_regex, create_time, last_time"
+    " auto_time_gap, bk_start_param_regex, create_time, last_time, custom"
 )
 BINDING_INSERT = (
     "INSERT INTO process_bindings (bk_process_id, bk_module_name, create_time,"
@@ -56,16 +72,23 @@ def libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def load(url: str, processes: int = 1_000_000, analyze: bool = True, quiet: bool = False) -> None:
+def load(
+    url: str,
+    processes: int = 1_000_000,
+    analyze: bool = True,
+    quiet: bool = False,
+    custom: bool = False,
+) -> None:
     """Migrate ``url`` and fill its (empty) tables with the data set of ``processes``
-    processes. ``analyze`` False leaves PostgreSQL without statistics (the plan tests)."""
+    processes. ``analyze`` False leaves PostgreSQL without statistics (the plan tests);
+    ``custom`` adds the two custom attributes of issue 15, with values on every process."""
     started = time.monotonic()
     upgrade(url)
     big = processes * 9 // 10
     if make_url(url).get_backend_name() == "postgresql":
-        _load_postgresql(url, processes, big, analyze)
+        _load_postgresql(url, processes, big, analyze, custom)
     else:
-        _load_sqlite(make_url(url).database, processes, big, analyze)
+        _load_sqlite(make_url(url).database, processes, big, analyze, custom)
     if not quiet:
         print(f"loaded {processes} processes in {time.monotonic() - started:.1f} s")
 
@@ -87,7 +110,7 @@ def _topology_sql(now: str) -> list[str]:
     ]
 
 
-def _load_postgresql(url: str, processes: int, big: int, analyze: bool) -> None:
+def _load_postgresql(url: str, processes: int, big: int, analyze: bool, custom: bool) -> None:
     with psycopg.connect(libpq(url), autocommit=True) as conn:
         if conn.execute("SELECT EXISTS (SELECT 1 FROM processes)").fetchone()[0]:
             raise SystemExit("the processes table is not empty: load into a new database")
@@ -110,7 +133,11 @@ def _load_postgresql(url: str, processes: int, big: int, analyze: bool) -> None:
                 false="false",
                 now=now,
                 seq=f"generate_series(1, {processes}) AS n",
+                custom=CUSTOM["postgresql"] if custom else "'{}'",
             )
+            if custom:
+                for statement in CUSTOM_DEFINITIONS:
+                    conn.execute(statement.format(false="false", true="true", now=now))
             conn.execute(f"INSERT INTO processes ({PROCESS_COLUMNS}) {select}")
             conn.execute(BINDING_INSERT.format(now=now))
             conn.execute(
@@ -127,7 +154,7 @@ def _md5(n: int) -> str:
     return hashlib.md5(str(n).encode()).hexdigest()  # the data set's names, not security
 
 
-def _load_sqlite(path: str, processes: int, big: int, analyze: bool) -> None:
+def _load_sqlite(path: str, processes: int, big: int, analyze: bool, custom: bool) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         if conn.execute("SELECT EXISTS (SELECT 1 FROM processes)").fetchone()[0]:
@@ -154,8 +181,12 @@ def _load_sqlite(path: str, processes: int, big: int, analyze: bool) -> None:
             now=now,
             seq=f"(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s"
             f" WHERE n < {processes}) SELECT n FROM s)",
+            custom=CUSTOM["sqlite"] if custom else "'{}'",
         )
         conn.execute(f"INSERT INTO processes ({PROCESS_COLUMNS}) {select}")
+        if custom:
+            for statement in CUSTOM_DEFINITIONS:
+                conn.execute(statement.format(false="0", true="1", now=now))
         conn.execute(BINDING_INSERT.format(now=now))
         for _, definition in indexes:
             conn.execute(definition)

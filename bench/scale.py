@@ -179,6 +179,17 @@ def table_requests(biz: int, processes: int) -> dict[str, Callable[[int], tuple]
             search,
             cond({"priority": {"$gt": 50}}, sort="bk_process_name"),
         ),
+        # Issue 15: the two custom attributes loader.load(custom=True) gives every process
+        "search, custom owner equal to one value": lambda i: (
+            "POST",
+            search,
+            cond({"owner": "team42"}),
+        ),
+        "search, custom weight $in 3 values": lambda i: (
+            "POST",
+            search,
+            cond({"weight": {"$in": [1, 2, 3]}}),
+        ),
         "get_process_bind_module": lambda i: ("GET", f"{API}/module/0/{biz}/{one}", None),
         "update_process": lambda i: ("PUT", f"{API}/0/{biz}/{one}", {"description": f"u{i}"}),
         "batch_update_process, 1000 ids": lambda i: (
@@ -218,7 +229,7 @@ def _ratio(a: float | str, b: float | str) -> str:
 
 def scale_table(url: str, processes: int, rounds: int) -> None:
     backend = make_url(url).get_backend_name()
-    loader.load(url, processes)
+    loader.load(url, processes, custom=True)
     server = Server("wsgi:app", url)
     try:
         small, big = table_requests(SMALL, processes), table_requests(BIG, processes)

@@ -95,5 +95,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     handlers.register(app)  # after Api(), so that these handlers replace flask-smorest's
     auth.init_app(app)  # a malformed tokens file stops here: never serve unprotected
     pipeline.init_app(app)  # after auth: its steps call authenticate and authorize
+    # /openapi.json?account=X: the document of one account's model (§14); after the pipeline,
+    # whose first step starts the request's clock and log line
+    app.before_request(lambda: docs.account_document(api))
     cli.init_app(app)
     return app

@@ -7,11 +7,27 @@ schema and the models' columns (models.py) all read a ``Kind``: PROCESS, SET, MO
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 SINGLECHAR_MAX = 256
 LONGCHAR_MAX = 2000
+# Custom attributes (§14): bk-cmdb's type names, and the type each is checked and stored as
+# here ("time" is a text "YYYY-MM-DD HH:MM:SS", not one of the service's own timestamps).
+CUSTOM_TYPES = {
+    "singlechar": "singlechar",
+    "longchar": "longchar",
+    "int": "int",
+    "float": "float",
+    "enum": "enum",
+    "bool": "bool",
+    "date": "date",
+    "time": "datetime",
+    "objuser": "objuser",
+    "timezone": "timezone",
+}
+BK_TYPES = {internal: bk for bk, internal in CUSTOM_TYPES.items()}
+CUSTOM_LIMIT = 64  # custom attributes per kind and account
 
 
 @dataclass(frozen=True)
@@ -48,16 +64,31 @@ class Attribute:
     sortable: bool = True
     # owned by the service and always set (ids, times): a null condition on it is malformed
     never_null: bool = False
+    # an account's own attribute (§14): its value lives in the row's JSON column ``custom``
+    custom: bool = False
+    # custom: isonly (unique within the kind's unique_scope), a text pattern (already in the
+    # portable dialect of data/regex.py) and the definition's id (its unique index's name)
+    unique: bool = False
+    pattern: str = ""
+    definition_id: int = 0
 
     @property
     def max_length(self) -> int | None:
-        return {"singlechar": SINGLECHAR_MAX, "longchar": LONGCHAR_MAX}.get(self.type)
+        limits = {"singlechar": SINGLECHAR_MAX, "longchar": LONGCHAR_MAX, "objuser": LONGCHAR_MAX}
+        return limits.get(self.type)
+
+    @property
+    def bk_type(self) -> str:
+        """The type as bk-cmdb names it (§11)."""
+        return BK_TYPES.get(self.type, self.type) if self.custom else self.type
 
     @property
     def empty(self) -> object:
         """What absent or null means for this attribute."""
         if self.default is not None:
             return self.default
+        if self.custom:  # an empty custom value is no value: null, and absent from the row
+            return None
         if self.type in ("singlechar", "longchar"):
             return ""
         if self.type == "bool":
@@ -152,6 +183,22 @@ class Kind:
     tie_follows_sort: bool = False
     # objects live in the (account, business) of the path; audit rows only record theirs
     path_scoped: bool = True
+    # the model version whose custom attributes this holds (0: the preset model), and what is
+    # built from this model once (its body schemas): services/model.py
+    version: int = 0
+    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def with_custom(self, custom: tuple[Attribute, ...], version: int) -> Kind:
+        """This kind extended by an account's custom attributes (§14), after the preset ones."""
+        return replace(self, attributes=self.attributes + custom, version=version, cache={})
+
+    @cached_property
+    def custom(self) -> tuple[Attribute, ...]:
+        return tuple(a for a in self.attributes if a.custom)
+
+    @cached_property
+    def preset(self) -> tuple[Attribute, ...]:
+        return tuple(a for a in self.attributes if not a.custom)
 
     @property
     def id_field(self) -> str:
@@ -331,3 +378,15 @@ AUDIT = Kind(
     tie_follows_sort=True,
     path_scoped=False,
 )
+
+
+# Ids no custom attribute may take, of any kind (§14): every kind's attributes, system fields
+# and accepted body keys, and a few words with a meaning of their own; and the prefix bk_.
+RESERVED: frozenset[str] = frozenset(
+    {name for kind in KINDS for name in (*kind.by_id, *kind.ignored)}
+    | {"bk_supplier_account", "bk_parent_id", "bk_module_name", "id", "default"}
+)
+
+
+def reserved(property_id: str) -> bool:
+    return property_id in RESERVED or property_id.lower().startswith("bk_")

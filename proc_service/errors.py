@@ -27,6 +27,13 @@ CATALOGUE: dict[int, tuple[int, str, str]] = {
     1199025: (400, "'%s' must be boolean", "'%s' 必须为布尔类型"),
     1199027: (401, "'%s' authorization information query failed", "[%s]授权信息查询失败"),
     1199035: (400, "%s exceed the limit %d", "%s 超过限制 %d"),
+    # §14: the preset model is not the model API's to change; an option that strands values
+    1199054: (400, "forbidden to change a preset attribute: %s", "禁止修改内置字段: %s"),
+    1199056: (
+        409,
+        "'%s' change refused: %d instances hold values it would no longer allow",
+        "'%s' 修改被拒绝: %d 个实例的值将不再合法",
+    ),
     1199999: (500, "Internal Server Error (request %s)", "服务器内部错误 (请求 %s)"),
     9900403: (403, "no permission", "没有权限"),
 }

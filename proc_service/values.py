@@ -7,8 +7,13 @@ error that names the field.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import re2
 
 from .attributes import Attribute
 
@@ -95,7 +100,7 @@ def coerce(attr: Attribute, value: object, *, strict: bool = True) -> object:
     conditions compare with the same normalisation but not those rules.
     """
     kind = attr.type
-    if kind in ("singlechar", "longchar"):
+    if kind in ("singlechar", "longchar", "objuser"):
         if attr.port and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         value = storable_text(value)
@@ -103,10 +108,26 @@ def coerce(attr: Attribute, value: object, *, strict: bool = True) -> object:
             raise Invalid(1199015)
         if strict and attr.port and value and not valid_port_list(value):
             raise Invalid(1199016)
+        if strict and attr.pattern and value and not _matches(attr.pattern, value):
+            raise Invalid(1199016)
         return value
     if kind == "int":
         value = to_int(value)
-        if strict and not (attr.minimum <= value <= attr.maximum):
+        if strict and not _within(attr, value):
+            raise Invalid(1199006)
+        return value
+    if kind == "float":
+        value = to_float(value)
+        if strict and not _within(attr, value):
+            raise Invalid(1199006)
+        return value
+    if kind == "date":
+        return _text_time(value, "%Y-%m-%d", date.fromisoformat)
+    if kind == "datetime":
+        return _text_time(value, "%Y-%m-%d %H:%M:%S", _datetime_text)
+    if kind == "timezone":
+        value = storable_text(value)
+        if strict and not valid_zone(value):
             raise Invalid(1199006)
         return value
     if kind == "enum":
@@ -125,6 +146,64 @@ def coerce(attr: Attribute, value: object, *, strict: bool = True) -> object:
     if kind == "time":
         return timestamp(value)
     raise Invalid(1199006)  # a json column (audit content) takes no value comparisons
+
+
+def to_float(value: object) -> float:
+    """A finite JSON number, or decimal text of one; else 1199006."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise Invalid(1199006) from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(1199006)
+    value = float(value)
+    if not math.isfinite(value):
+        raise Invalid(1199006)
+    return value
+
+
+def _within(attr: Attribute, value: float) -> bool:
+    low, high = attr.minimum, attr.maximum
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+@functools.lru_cache(maxsize=1024)
+def _pattern(translated: str):
+    return re2.compile(translated)
+
+
+def _matches(translated: str, value: str) -> bool:
+    """A custom text attribute's option (§14): found in the value, as bk-cmdb matched it."""
+    return _pattern(translated).search(value) is not None
+
+
+def _datetime_text(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+
+
+def _text_time(value: object, shape: str, parse) -> str:
+    """A date or time as the text bk-cmdb keeps (``shape``), checked to be a real one."""
+    value = storable_text(value)
+    expected = len(datetime(2000, 1, 1).strftime(shape))  # only its length
+    try:
+        if len(value) != expected:
+            raise ValueError(value)
+        parse(value)
+    except ValueError:
+        raise Invalid(1199006) from None
+    return value
+
+
+def valid_zone(name: str) -> bool:
+    """An IANA time zone name (timezone attributes, §14)."""
+    if not name or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
 
 
 def timestamp(value: object, zone: tzinfo = UTC) -> datetime:

@@ -28,7 +28,15 @@ pytest_plugins = ["tests.browser"]
 PG_ADMIN_URL = os.environ.get(
     "PROC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-TABLES = ("process_bindings", "audit_log", "processes", "modules", "sets")
+TABLES = (
+    "process_bindings",
+    "audit_log",
+    "processes",
+    "modules",
+    "sets",
+    "custom_attributes",
+    "model_versions",
+)
 
 
 def _libpq(url: str) -> str:
@@ -106,6 +114,12 @@ def fresh_db(request, tmp_path):
         url = request.getfixturevalue("pg_migrated")
         with psycopg.connect(_libpq(url), autocommit=True) as conn:
             conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+            # custom attributes start at 10001 (§11's preset ids are below)
+            conn.execute("ALTER TABLE custom_attributes ALTER COLUMN id RESTART WITH 10001")
+            # the unique indexes of isonly custom attributes (§14) go with them
+            found = conn.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'uqc\\_%'")
+            for (name,) in found.fetchall():
+                conn.execute(f'DROP INDEX IF EXISTS "{name}"')
         return url
 
     return make

@@ -161,7 +161,7 @@ def test_every_example_in_the_document_is_accepted_as_it_stands(client, spec):
             o[1] == "PUT",
         )
     )
-    assert len(operations) == 13
+    assert len(operations) == 15
     for path, method, op in operations:
         media = op["requestBody"]["content"]["application/json"]
         assert "example" in media, op["operationId"]
@@ -171,5 +171,7 @@ def test_every_example_in_the_document_is_accepted_as_it_stands(client, spec):
         if op["operationId"] in created:
             key = created[op["operationId"]]
             ids[key] = data[key] if isinstance(data, dict) else data
+        if op["operationId"] == "create_object_attribute":  # §14: update_object_attribute's id
+            ids["attr_id"] = data["id"]
         if op["operationId"] == "search_process":
             assert data["count"] == 1, data  # the example create's "nginx"

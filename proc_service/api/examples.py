@@ -45,4 +45,22 @@ SEARCH_AUDIT = {
     "sort": "-op_time",
 }
 SEARCH_ATTRIBUTE = {"bk_obj_id": "process", "bk_supplier_account": "0"}
+# bk-cmdb v3.1's create_object_attribute document, with an owner field for processes (§14)
+CREATE_ATTRIBUTE = {
+    "bk_obj_id": "process",
+    "bk_supplier_account": "0",
+    "bk_property_id": "owner",
+    "bk_property_name": "Owner",
+    "bk_property_type": "singlechar",
+    "bk_property_group": "default",
+    "option": "",
+    "isrequired": False,
+    "isonly": False,
+    "editable": True,
+    "placeholder": "who to call",
+    "unit": "",
+    "description": "the team that runs it",
+    "creator": "admin",
+}
+UPDATE_ATTRIBUTE = {"bk_property_name": "Owning team", "isrequired": False}
 SEARCH_BUSINESS = {"page": {"start": 0, "limit": 10, "sort": "bk_biz_id"}}

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from ..attributes import MODULE, SET
 from ..errors import Op
-from ..schemas.bodies import (
-    ModuleCreateSchema,
-    ModuleUpdateSchema,
-    SetCreateSchema,
-    SetUpdateSchema,
-)
+from ..schemas import bodies
 from ..schemas.responses import (
     ModuleCreatedSchema,
     ModuleSearchResultSchema,
@@ -40,14 +36,15 @@ SEARCH = "/search/<account:bk_supplier_account>" + BIZ
     BIZ,
     "POST",
     op=Op.CREATE,
-    body=SetCreateSchema,
+    body=bodies.set_create,
+    kind=SET,
     result=SetCreatedSchema,
     example=examples.CREATE_SET,
     account=HEADER,
 )
 def create_set(call, values):
     """create_set: create a set in a business; answers the set"""
-    return service.create_set(call.session, call.scope, call.actor, values)
+    return service.create_set(call.session, call.model, call.scope, call.actor, values)
 
 
 @endpoint(
@@ -55,19 +52,20 @@ def create_set(call, values):
     SET_ONE,
     "PUT",
     op=Op.UPDATE,
-    body=SetUpdateSchema,
+    body=bodies.set_update,
+    kind=SET,
     account=HEADER,
     example=examples.UPDATE_SET,
 )
 def update_set(call, values, bk_set_id: int):
     """update_set: change the fields sent, leave the rest"""
-    service.update_set(call.session, call.scope, call.actor, bk_set_id, values)
+    service.update_set(call.session, call.model, call.scope, call.actor, bk_set_id, values)
 
 
-@endpoint(set_blp, SET_ONE, "DELETE", op=Op.DELETE, account=HEADER)
+@endpoint(set_blp, SET_ONE, "DELETE", op=Op.DELETE, account=HEADER, kind=SET)
 def delete_set(call, bk_set_id: int):
     """delete_set: delete a set and its modules (process bindings stay: they name modules)"""
-    service.delete_set(call.session, call.scope, call.actor, bk_set_id)
+    service.delete_set(call.session, call.model, call.scope, call.actor, bk_set_id)
 
 
 @endpoint(
@@ -76,12 +74,13 @@ def delete_set(call, bk_set_id: int):
     "POST",
     op=Op.SEARCH,
     body=SetSearchSchema,
+    kind=SET,
     result=SetSearchResultSchema,
     example=examples.SEARCH_SET,
 )
 def search_set(call, body):
     """search_set: filter, project, sort and page the sets of a business"""
-    return service.search_sets(call.session, call.scope, body, call.regex_timeout_ms)
+    return service.search_sets(call.session, call.model, call.scope, body, call.regex_timeout_ms)
 
 
 @endpoint(
@@ -89,14 +88,17 @@ def search_set(call, body):
     SET_ONE,
     "POST",
     op=Op.CREATE,
-    body=ModuleCreateSchema,
+    body=bodies.module_create,
+    kind=MODULE,
     result=ModuleCreatedSchema,
     example=examples.CREATE_MODULE,
     account=HEADER,
 )
 def create_module(call, values, bk_set_id: int):
     """create_module: create a module in a set; answers the module"""
-    return service.create_module(call.session, call.scope, call.actor, bk_set_id, values)
+    return service.create_module(
+        call.session, call.model, call.scope, call.actor, bk_set_id, values
+    )
 
 
 @endpoint(
@@ -104,19 +106,22 @@ def create_module(call, values, bk_set_id: int):
     MODULE_ONE,
     "PUT",
     op=Op.UPDATE,
-    body=ModuleUpdateSchema,
+    body=bodies.module_update,
+    kind=MODULE,
     account=HEADER,
     example=examples.UPDATE_MODULE,
 )
 def update_module(call, values, bk_set_id: int, bk_module_id: int):
     """update_module: change the fields sent, leave the rest"""
-    service.update_module(call.session, call.scope, call.actor, bk_set_id, bk_module_id, values)
+    service.update_module(
+        call.session, call.model, call.scope, call.actor, bk_set_id, bk_module_id, values
+    )
 
 
-@endpoint(module_blp, MODULE_ONE, "DELETE", op=Op.DELETE, account=HEADER)
+@endpoint(module_blp, MODULE_ONE, "DELETE", op=Op.DELETE, account=HEADER, kind=MODULE)
 def delete_module(call, bk_set_id: int, bk_module_id: int):
     """delete_module: delete a module (process bindings stay: they name modules)"""
-    service.delete_module(call.session, call.scope, call.actor, bk_set_id, bk_module_id)
+    service.delete_module(call.session, call.model, call.scope, call.actor, bk_set_id, bk_module_id)
 
 
 @endpoint(
@@ -125,9 +130,12 @@ def delete_module(call, bk_set_id: int, bk_module_id: int):
     "POST",
     op=Op.SEARCH,
     body=ModuleSearchSchema,
+    kind=MODULE,
     result=ModuleSearchResultSchema,
     example=examples.SEARCH_MODULE,
 )
 def search_module(call, body, bk_set_id: int):
     """search_module: filter, project, sort and page the modules of a set"""
-    return service.search_modules(call.session, call.scope, bk_set_id, body, call.regex_timeout_ms)
+    return service.search_modules(
+        call.session, call.model, call.scope, bk_set_id, body, call.regex_timeout_ms
+    )

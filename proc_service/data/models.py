@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     and_,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -33,6 +34,28 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
             "ck": "ck_%(table_name)s_%(constraint_name)s",
         }
+    )
+
+
+def custom_column():
+    """The values of an account's custom attributes (§14), one JSON object per row."""
+    return mapped_column(
+        JSON().with_variant(JSONB, "postgresql"),
+        nullable=False,
+        default=dict,
+        server_default=text("'{}'"),
+    )
+
+
+def custom_index(model: type[Base]) -> None:
+    """PostgreSQL: equality and $in on a custom attribute are containment (@>) on this."""
+    table = model.__tablename__
+    Index(
+        f"ix_{table}_custom",
+        model.custom,
+        postgresql_using="gin",
+        postgresql_ops={"custom": "jsonb_path_ops"},
+        info={"dialect": "postgresql"},
     )
 
 
@@ -85,6 +108,7 @@ class Process(Base):
     bk_start_param_regex: Mapped[str] = attr_column(PROCESS, "bk_start_param_regex")
     create_time: Mapped[datetime] = mapped_column(UTCDateTime)
     last_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    custom: Mapped[dict] = custom_column()
 
 
 def _unique_indexes(model: type[Base], kind: Kind) -> None:
@@ -152,6 +176,7 @@ class Set(Base):
     default: Mapped[int] = attr_column(SET, "default")
     create_time: Mapped[datetime] = mapped_column(UTCDateTime)
     last_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    custom: Mapped[dict] = custom_column()
 
 
 _unique_indexes(Set, SET)
@@ -178,6 +203,7 @@ class Module(Base):
     default: Mapped[int] = attr_column(MODULE, "default")
     create_time: Mapped[datetime] = mapped_column(UTCDateTime)
     last_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    custom: Mapped[dict] = custom_column()
 
 
 _unique_indexes(Module, MODULE)
@@ -273,3 +299,52 @@ for _kind in (PROCESS, SET, MODULE, AUDIT):  # an attribute table and its model 
     _missing = set(_kind.output_fields) - set(MODELS[_kind.name].__table__.columns.keys())
     if _missing:
         raise RuntimeError(f"{_kind.name} model lacks attribute columns: {sorted(_missing)}")
+
+
+for _model in (Process, Set, Module):
+    custom_index(_model)
+
+
+class CustomAttribute(Base):
+    """An attribute an account added to a kind (§14): its definition, as bk-cmdb v3.1's
+    create_object_attribute takes it. The values live in the kind's ``custom`` column."""
+
+    __tablename__ = "custom_attributes"
+    __table_args__ = (
+        Index(
+            "uq_custom_attributes_property",
+            "bk_supplier_account",
+            "bk_obj_id",
+            "bk_property_id",
+            unique=True,
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
+    # from 10001: §11's preset ids are below (migration 0004)
+    id: Mapped[int] = mapped_column(ID, Identity(start=10001), primary_key=True)
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64))
+    bk_obj_id: Mapped[str] = mapped_column(Chars(16))
+    bk_property_id: Mapped[str] = mapped_column(Chars(128))
+    bk_property_name: Mapped[str] = mapped_column(Chars(128))
+    bk_property_type: Mapped[str] = mapped_column(Chars(16))
+    option: Mapped[object] = mapped_column(JSON().with_variant(JSONB, "postgresql"), nullable=True)
+    isrequired: Mapped[bool] = mapped_column(Boolean)
+    isonly: Mapped[bool] = mapped_column(Boolean)
+    editable: Mapped[bool] = mapped_column(Boolean)
+    placeholder: Mapped[str] = mapped_column(Chars(2000))
+    unit: Mapped[str] = mapped_column(Chars(256))
+    description: Mapped[str] = mapped_column(Chars(2000))
+    bk_property_group: Mapped[str] = mapped_column(Chars(128))
+    creator: Mapped[str] = mapped_column(Chars(256))
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ModelVersion(Base):
+    """An account's model version: every model change moves it (services/model.py)."""
+
+    __tablename__ = "model_versions"
+
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

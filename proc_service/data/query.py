@@ -39,6 +39,7 @@ from ..values import (
     coerce,
     storable_text,
 )
+from . import custom
 from .models import MODELS
 from .regex import Refused, literal_prefix, portable
 from .sql import contains, like_pattern
@@ -90,8 +91,9 @@ def build(
     tie = None if kind.tie_follows_sort else False
     # An empty sort is the default one, as an empty limit is.
     sort = sort if sort.replace(",", "").strip(SPACES) else kind.default_sort
+    own = tuple(kind.by_id[name] for name in fields if kind.by_id[name].custom)
     stmt = (
-        _columns(kind.name, fields)
+        _columns(kind.name, fields, own)
         .where(*where)
         .order_by(*order(model, kind, sort, tie, unique=_unique(kind)))
         .offset(start)
@@ -112,12 +114,26 @@ def build(
 
 
 @functools.lru_cache(maxsize=256)
-def _columns(kind_name: str, fields: tuple[str, ...]) -> Select:
+def _columns(kind_name: str, fields: tuple[str, ...], own: tuple[Attribute, ...]) -> Select:
     """SELECT of these fields, built once per field list (issue 7: building 26 column
     expressions per request was a sizeable part of a search); statements are immutable, so
-    each request's WHERE and ORDER BY make a new one from it."""
+    each request's WHERE and ORDER BY make a new one from it. ``own``: the fields that are
+    custom attributes (§14), read from the JSON column as their type."""
     model = MODELS[kind_name]
-    return select(*(getattr(model, name) for name in fields))
+    by_id = {attr.id: attr for attr in own}
+    return select(
+        *(
+            custom.value(model.custom, by_id[name]).label(name)
+            if name in by_id
+            else getattr(model, name)
+            for name in fields
+        )
+    )
+
+
+def column_of(model, attr: Attribute):
+    """The SQL of one attribute: its column, or a custom attribute's value (§14)."""
+    return custom.value(model.custom, attr) if attr.custom else getattr(model, attr.id)
 
 
 def conditions(kind: Kind, model, condition: dict, special: Special) -> list[ColumnElement]:
@@ -127,7 +143,10 @@ def conditions(kind: Kind, model, condition: dict, special: Special) -> list[Col
         if key in special:
             found.extend(special[key](value))
         elif key in kind.conditions:
-            found.extend(filters(kind.conditions[key], getattr(model, key), value))
+            attr = kind.conditions[key]
+            # a custom attribute's equality is containment on PostgreSQL (its GIN index)
+            exact = functools.partial(custom.equals, model.custom, attr) if attr.custom else None
+            found.extend(filters(attr, column_of(model, attr), value, exact))
         elif key not in kind.ignored_conditions:
             raise ApiError(1199011, key)
     return found
@@ -178,14 +197,14 @@ def order(
     elif tie not in seen:
         descending = items[0][1] if tie_descending is None and items else bool(tie_descending)
         items.append((tie, descending))
-    return [_key(model.__table__.c[name], descending) for name, descending in items]
+    return [_key(column_of(model, kind.by_id[name]), descending) for name, descending in items]
 
 
 def _key(column, descending: bool):
     """Nulls count as smallest on both databases. The nulls clause is written only for a
     nullable column (issue 7): on a NOT NULL one it means nothing, and PostgreSQL then matches
     the ORDER BY to a plain index (ASC NULLS LAST) instead of sorting the whole business."""
-    if not column.nullable:
+    if not getattr(column, "nullable", True):
         return column.desc() if descending else column.asc()
     return column.desc().nulls_last() if descending else column.asc().nulls_first()
 
@@ -217,8 +236,15 @@ def _equals(column, value) -> ColumnElement:
     return column.is_(None) if value is None else column == value
 
 
-def filters(attr: Attribute, column, value: object) -> list[ColumnElement]:
-    """The tests one condition value puts on ``column``: a plain value or an operator set."""
+def filters(attr: Attribute, column, value: object, exact=None) -> list[ColumnElement]:
+    """The tests one condition value puts on ``column``: a plain value or an operator set.
+    ``exact(value)``, when given, is the test for equality with a non-null value."""
+
+    def equals(value: object) -> ColumnElement:
+        if exact is None or value is None:
+            return _equals(column, value)
+        return exact(value)
+
     key = attr.id
     if attr.type == "int":
         # A 32-bit column compared with any 64-bit operand: PostgreSQL would refuse to bind
@@ -228,7 +254,7 @@ def filters(attr: Attribute, column, value: object) -> list[ColumnElement]:
         if attr.contains:
             needle = _text(key, value)
             return [contains(column, needle, like_pattern(needle))]
-        return [_equals(column, _normalise(attr, value))]
+        return [equals(_normalise(attr, value))]
 
     found = []
     for op, operand in value.items():
@@ -243,7 +269,10 @@ def filters(attr: Attribute, column, value: object) -> list[ColumnElement]:
                 raise ApiError(1199035, f"{key} {op}", LIST_LIMIT)
             values = [_normalise(attr, v) for v in operand]
             present = [v for v in values if v is not None]
-            test = column.in_(present) if present else false()
+            if exact is not None and op == "$in" and present:
+                test = or_(*(exact(v) for v in dict.fromkeys(present)))
+            else:
+                test = column.in_(present) if present else false()
             if None in values:
                 test = or_(test, column.is_(None))
             if op == "$nin":
@@ -253,7 +282,7 @@ def filters(attr: Attribute, column, value: object) -> list[ColumnElement]:
         else:
             normalised = _normalise(attr, operand)
             if op == "$eq":
-                found.append(_equals(column, normalised))
+                found.append(equals(normalised))
             elif op == "$ne":
                 found.append(column.is_distinct_from(normalised))
             elif normalised is None:
@@ -268,7 +297,15 @@ def filters(attr: Attribute, column, value: object) -> list[ColumnElement]:
 
 def _regex(attr: Attribute, column, pattern: object) -> ColumnElement:
     key = attr.id
-    if attr.type not in ("singlechar", "longchar", "enum"):
+    if attr.type not in (
+        "singlechar",
+        "longchar",
+        "enum",
+        "objuser",
+        "timezone",
+        "date",
+        "datetime",
+    ):
         raise ApiError(1199006, key)  # only text matches a pattern
     if not isinstance(pattern, str):
         raise ApiError(1199006, key)  # a malformed operand (§3)

@@ -103,6 +103,16 @@ def write_value(attr: Attribute) -> dict:
     """An attribute's value in a write body (§2): its type, limits, options; null clears an
     optional attribute."""
     optional = not attr.required
+    if attr.custom and attr.type in CUSTOM_TEXT:  # §14: "" on an optional one means no value
+        text = {"type": "string", **CUSTOM_TEXT[attr.type]}
+        return _nullable(text if optional else {**text, "minLength": 1}, optional)
+    if attr.type == "float":
+        number = {"type": "number"}
+        if attr.minimum is not None:
+            number["minimum"] = attr.minimum
+        if attr.maximum is not None:
+            number["maximum"] = attr.maximum
+        return _nullable(number, optional)
     if attr.type in ("singlechar", "longchar"):
         text = {"type": "string", "maxLength": attr.max_length, "pattern": NO_NUL}
         if attr.port:
@@ -111,23 +121,43 @@ def write_value(attr: Attribute) -> dict:
             return _nullable({"anyOf": [text, port], "description": PORT_LIST}, optional)
         return _nullable(text if optional else {**text, "minLength": 1}, optional)
     if attr.type == "int":
-        return _nullable(integer(attr.minimum, attr.maximum), optional)
+        low = INT64_MIN if attr.minimum is None else attr.minimum
+        high = INT64_MAX if attr.maximum is None else attr.maximum
+        return _nullable(integer(low, high), optional)
     if attr.type == "enum":
         codes = [o.code for o in attr.options]
-        members = [
-            {"type": "string", "enum": [*codes, ""] if optional else codes},
-            {"type": "integer", "enum": [int(c) for c in codes]},
-        ]
+        members = [{"type": "string", "enum": [*codes, ""] if optional else codes}]
+        numbers = [int(c) for c in codes if c.isdigit()]
+        if numbers:  # "1" may come as 1
+            members.append({"type": "integer", "enum": numbers})
         return _nullable({"anyOf": members}, optional)
     if attr.type == "bool":
         return _nullable({"type": "boolean"}, optional)
     raise ValueError(f"{attr.id} is not writable")
 
 
+# §14's text types of custom attributes, as a write body takes them ("" is no value).
+CUSTOM_TEXT = {
+    "singlechar": {"maxLength": 256},
+    "longchar": {"maxLength": 2000},
+    "objuser": {"maxLength": 2000, "description": "comma-separated user names"},
+    "timezone": {"description": "an IANA time zone name, such as Asia/Shanghai"},
+    "date": {"pattern": "^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "example": "2024-01-31"},
+    "datetime": {
+        "pattern": "^$|^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
+        "example": "2024-01-31 18:30:00",
+    },
+}
+
+
 def _compared(attr: Attribute, nullable: bool, ordered: bool = False) -> dict:
     """A value compared with the attribute (§3): normalised like a write, without the write-only
     rules (ranges, options, the port grammar, lengths). ``ordered``: for $gt and the like,
     which need a value; an optional enum's "" means no value, like null."""
+    if attr.type in ("objuser", "timezone", "date", "datetime"):
+        return _nullable({"type": "string", "pattern": NO_NUL}, nullable)
+    if attr.type == "float":
+        return _nullable({"type": "number"}, nullable)
     if attr.type in ("singlechar", "longchar", "enum"):
         text = {"type": "string", "pattern": NO_NUL}
         if ordered and attr.type == "enum" and attr.empty is None:
@@ -144,6 +174,11 @@ def _compared(attr: Attribute, nullable: bool, ordered: bool = False) -> dict:
             {"type": "string", "format": "iso-time", "description": TIME_DOC}, nullable
         )
     raise ValueError(f"{attr.id} takes no condition")
+
+
+def output_value(attr: Attribute) -> dict:
+    """An attribute's value as a search answers it (a custom one may be null)."""
+    return _compared(attr, nullable=True)
 
 
 def condition_value(attr: Attribute) -> dict:

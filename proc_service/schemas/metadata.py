@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from .. import context
+from ..attributes import CUSTOM_TYPES
 from ..services import metadata as service
 from .responses import EnvelopeSchema
 
@@ -31,11 +32,11 @@ class AttributeSchema(Schema):
     bk_obj_id = fields.String()
     bk_property_id = fields.String()
     bk_property_name = fields.String()
-    bk_property_type = fields.String(
-        metadata={"enum": ["singlechar", "longchar", "int", "enum", "bool"]}
-    )
+    bk_property_type = fields.String(metadata={"enum": list(CUSTOM_TYPES)})
     bk_property_index = fields.Integer()
-    bk_property_group = fields.String(metadata={"enum": list(service.GROUPS)})
+    bk_property_group = fields.String(
+        metadata={"description": f"preset: {', '.join(service.GROUPS)}; custom: as defined"}
+    )
     bk_property_group_name = fields.String()
     isrequired = fields.Boolean()
     isonly = fields.Boolean()
@@ -54,7 +55,13 @@ class AttributeSchema(Schema):
     description = fields.String()
     creator = fields.String()
     bk_supplier_account = fields.String()
+    create_time = fields.String(metadata={"description": "custom attributes only"})
+    last_time = fields.String(metadata={"description": "custom attributes only"})
 
 
 class AttributeSearchResultSchema(EnvelopeSchema):
     data = fields.List(fields.Nested(AttributeSchema))
+
+
+class AttributeCreatedSchema(EnvelopeSchema):
+    data = fields.Nested(AttributeSchema)

@@ -65,6 +65,10 @@ class BoundModuleSchema(Schema):
 
 
 SuccessSchema = enveloped(fields.String(metadata={"example": "success"}), "Success")
+# bk-cmdb's update and delete of an attribute answer data: null (§14)
+NullSchema = enveloped(
+    fields.Constant(None, allow_none=True, metadata={"nullable": True, "enum": [None]}), "Null"
+)
 CreatedSchema = enveloped(
     fields.Nested(
         Schema.from_dict({"bk_process_id": fields.Integer(required=True)}, name="CreatedData")

@@ -91,9 +91,12 @@ def _row(kind: Kind, number: int, index: int, attr: Attribute, lang: str, accoun
     }
 
 
-def attributes(kind_name: str | None, lang: str, account: str) -> list[dict]:
+def attributes(
+    kind_name: str | None, lang: str, account: str, custom: dict[str, list[dict]] | None = None
+) -> list[dict]:
     """The model attributes of one kind (or of all three), in table order; ``id`` is stable:
-    1000 per kind plus the position."""
+    1000 per kind plus the position. ``custom``: the account's own definitions per kind
+    (services/model.py), listed after the preset ones in creation order (§14)."""
     rows = []
     for number, kind in enumerate(KINDS, 1):
         if kind_name not in (None, kind.name):
@@ -101,4 +104,18 @@ def attributes(kind_name: str | None, lang: str, account: str) -> list[dict]:
         listed = [attr for attr in kind.attributes if attr.id not in SYSTEM_IDS]
         for index, attr in enumerate(listed):
             rows.append(_row(kind, number * 1000 + index + 1, index, attr, lang, account))
+        for index, found in enumerate((custom or {}).get(kind.name, ()), len(listed)):
+            group = found["bk_property_group"]
+            names = GROUPS.get(group, (group, group))
+            rows.append(
+                {
+                    **found,
+                    "bk_property_index": index,
+                    "bk_property_group_name": names[1] if lang == "en" else names[0],
+                }
+            )
     return rows
+
+
+# §11's ids of the preset attributes: the model API refuses to change them (§14).
+PRESET_IDS = frozenset(row["id"] for row in attributes(None, "en", "0"))

@@ -10,12 +10,12 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from ..attributes import Kind
-from ..data import query
+from ..data import custom, query
 from ..data.models import MODELS
 from ..errors import not_found
 from ..scope import Actor, Scope
 from ..values import render
-from . import audit, transaction
+from . import audit, model, transaction
 
 
 def in_scope(kind: Kind, scope: Scope) -> list[ColumnElement]:
@@ -24,8 +24,26 @@ def in_scope(kind: Kind, scope: Scope) -> list[ColumnElement]:
 
 
 def to_dict(kind: Kind, obj) -> dict:
-    """An object's attributes and system fields, as search shows them."""
-    return {name: render(getattr(obj, name)) for name in kind.output_fields}
+    """An object's attributes and system fields, as search shows them (an ORM object or a row
+    with the kind's columns and ``custom``)."""
+    if not kind.custom:
+        return {name: render(getattr(obj, name)) for name in kind.output_fields}
+    values = obj.custom or {}
+    return {
+        name: values.get(name) if kind.by_id[name].custom else render(getattr(obj, name))
+        for name in kind.output_fields
+    }
+
+
+def split(kind: Kind, values: dict) -> tuple[dict, dict]:
+    """Body values as (columns, custom values): the custom ones live in one JSON column."""
+    if not kind.custom:
+        return values, {}
+    own = {a.id for a in kind.custom}
+    return (
+        {k: v for k, v in values.items() if k not in own},
+        {k: v for k, v in values.items() if k in own},
+    )
 
 
 def get(
@@ -54,14 +72,18 @@ def get(
 
 def create(sess: Session, kind: Kind, scope: Scope, actor: Actor, values: dict, **fixed):
     """Insert an object (``fixed``: values from the path, such as a module's set) and audit it."""
+    if kind.version:
+        model.guard(sess, scope.account, kind)
+    columns, own = split(kind, values)
     now = datetime.now(UTC)
     obj = MODELS[kind.name](
         bk_supplier_account=scope.account,
         bk_biz_id=scope.biz_id,
         create_time=now,
         last_time=now,
+        custom=custom.merged({}, own),
         **fixed,
-        **values,
+        **columns,
     )
     sess.add(obj)
     sess.flush()
@@ -71,9 +93,14 @@ def create(sess: Session, kind: Kind, scope: Scope, actor: Actor, values: dict, 
 
 def update(sess: Session, kind: Kind, scope: Scope, actor: Actor, obj, values: dict) -> None:
     """Change the values sent; last_time moves even when nothing else does."""
+    if kind.version:
+        model.guard(sess, scope.account, kind)
     pre = to_dict(kind, obj)
-    for name, value in values.items():
+    columns, own = split(kind, values)
+    for name, value in columns.items():
         setattr(obj, name, value)
+    if own:
+        obj.custom = custom.merged(obj.custom or {}, own)
     # even two updates within one clock tick
     obj.last_time = max(datetime.now(UTC), obj.last_time + timedelta(microseconds=1))
     sess.flush()

@@ -10,41 +10,52 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from ..attributes import PROCESS
-from ..data import db, query
+from ..attributes import PROCESS, Kind
+from ..data import custom, db, query
 from ..data.models import Process, ProcessBinding
 from ..errors import not_found
 from ..scope import Actor, Scope
 from ..values import render
-from . import audit, counting, objects
+from . import audit, counting, model, objects
 from .transaction import write
 
 TICK = timedelta(microseconds=1)
 
 
-@write
-def create(sess: Session, scope: Scope, actor: Actor, values: dict) -> int:
-    return objects.create(sess, PROCESS, scope, actor, values).bk_process_id
+# ``kind``: the account's process model (services/model.py: PROCESS and its custom attributes).
 
 
 @write
-def update(sess: Session, scope: Scope, actor: Actor, process_id: int, values: dict) -> None:
+def create(sess: Session, kind: Kind, scope: Scope, actor: Actor, values: dict) -> int:
+    return objects.create(sess, kind, scope, actor, values).bk_process_id
+
+
+@write
+def update(
+    sess: Session, kind: Kind, scope: Scope, actor: Actor, process_id: int, values: dict
+) -> None:
     process = objects.get(sess, PROCESS, scope, process_id, lock=True)
-    objects.update(sess, PROCESS, scope, actor, process, values)
+    objects.update(sess, kind, scope, actor, process, values)
 
 
 @write
-def batch_update(sess: Session, scope: Scope, actor: Actor, ids: list[int], values: dict) -> None:
+def batch_update(
+    sess: Session, kind: Kind, scope: Scope, actor: Actor, ids: list[int], values: dict
+) -> None:
     """All listed processes or none (§3), set-based (issue 7): one SELECT … FOR UPDATE of the
     pre-images, one UPDATE of every id, one INSERT of the audit rows; the same rows and audit
     content as one update per process, in one transaction."""
+    if kind.version:
+        model.guard(sess, scope.account, kind)
     table = Process.__table__
     scoped = objects.in_scope(PROCESS, scope)
+    columns, own = objects.split(kind, values)
+    read = [table.c[a.id] for a in (*kind.preset, *kind.system)]
     # Locked in id order, so that two overlapping batches do not wait on each other's rows;
     # read by the key in its order, even before PostgreSQL has statistics (db.index_order).
     db.index_order(sess)
     rows = sess.execute(
-        select(*(table.c[name] for name in PROCESS.output_fields))
+        select(*read, table.c.custom)
         .where(*scoped, table.c.bk_process_id.in_(ids))
         .order_by(table.c.bk_process_id)
         .with_for_update()
@@ -57,31 +68,33 @@ def batch_update(sess: Session, scope: Scope, actor: Actor, ids: list[int], valu
     now = datetime.now(UTC)
     later = {r.bk_process_id: r.last_time + TICK for r in rows if r.last_time + TICK > now}
     last_time = case(later, value=table.c.bk_process_id, else_=now) if later else now
+    if own:  # the custom values, merged in the same statement
+        columns = {**columns, "custom": custom.custom_merge(table.c.custom, own)}
     sess.execute(
         sql_update(table)
         .where(*scoped, table.c.bk_process_id.in_(ids))
-        .values(**values, last_time=last_time)
+        .values(**columns, last_time=last_time)
     )
     changes = []
     for row in rows:
-        pre = objects.to_dict(PROCESS, row)
+        pre = objects.to_dict(kind, row)
         stamp = render(later.get(row.bk_process_id, now))
         changes.append((row.bk_process_id, pre, {**pre, **values, "last_time": stamp}))
     audit.record_many(sess, scope, actor, op_type=audit.UPDATE, target="process", changes=changes)
 
 
 @write
-def delete(sess: Session, scope: Scope, actor: Actor, process_id: int) -> None:
+def delete(sess: Session, kind: Kind, scope: Scope, actor: Actor, process_id: int) -> None:
     """The process and its bindings; the audit row keeps the bindings' names."""
     process = objects.get(sess, PROCESS, scope, process_id, lock=True)
     bound = ProcessBinding.bk_process_id == process_id
     names = sorted(sess.scalars(select(ProcessBinding.bk_module_name).where(bound)))
     # The foreign key cascades too; deleting here keeps the audit row and the data in step.
     sess.execute(sql_delete(ProcessBinding).where(bound))
-    objects.delete(sess, PROCESS, scope, actor, process, removed={"bk_module_names": names})
+    objects.delete(sess, kind, scope, actor, process, removed={"bk_module_names": names})
 
 
-def search(sess: Session, scope: Scope, body: dict, regex_timeout_ms: int) -> dict:
+def search(sess: Session, kind: Kind, scope: Scope, body: dict, regex_timeout_ms: int) -> dict:
     """The pipe: the kept count (services/counting.py), then query.build's WHERE, ORDER BY and
     page with bk_module_name as EXISTS on the bindings, run by transaction.search."""
     parsed: dict[str, list[str]] = {}
@@ -96,9 +109,7 @@ def search(sess: Session, scope: Scope, body: dict, regex_timeout_ms: int) -> di
     # Issue 7: a whole business, or a module name alone, reads a count kept for it.
     count = counting.process_count(scope, body["condition"], module_names)
     special = {"bk_module_name": lambda value: _bound_to(module_names(value))}
-    return objects.search(
-        sess, PROCESS, scope, body, regex_timeout_ms, special=special, count=count
-    )
+    return objects.search(sess, kind, scope, body, regex_timeout_ms, special=special, count=count)
 
 
 def _bound_to(names: list[str]) -> list:
@@ -116,26 +127,29 @@ def _bound_to(names: list[str]) -> list:
 # The detail statement, built once: its columns and bound parameters never change, and building
 # 22 column expressions per request was a sizeable part of a detail (issue 7).
 _TABLE = Process.__table__
-_DETAIL = select(*(_TABLE.c[attr.id] for attr in PROCESS.attributes)).where(
+_DETAIL = select(*(_TABLE.c[attr.id] for attr in PROCESS.attributes), _TABLE.c.custom).where(
     _TABLE.c.bk_supplier_account == bindparam("account"),
     _TABLE.c.bk_biz_id == bindparam("biz"),
     _TABLE.c.bk_process_id == bindparam("process_id"),
 )
 
 
-def detail(sess: Session, scope: Scope, process_id: int, lang: str) -> list[dict]:
-    """The 22 attributes in §2 order, named in ``lang``: a row of their columns, not an ORM
-    object (issue 7: building and tracking one was a third of the request)."""
+def detail(sess: Session, kind: Kind, scope: Scope, process_id: int, lang: str) -> list[dict]:
+    """The 22 attributes in §2 order, then the account's own in theirs (§14), named in
+    ``lang``: a row of their columns, not an ORM object (issue 7: building and tracking one
+    was a third of the request)."""
     params = {"account": scope.account, "biz": scope.biz_id, "process_id": process_id}
     with db.read(sess):
         row = sess.connection().execute(_DETAIL, params).first()
     if row is None:
         raise not_found(f"bk_process_id {process_id}")
+    own = row[-1] or {}
+    values = [*row[:-1], *(own.get(attr.id) for attr in kind.custom)]
     return [
         {
             "bk_property_id": attr.id,
             "bk_property_name": attr.name(lang),
             "bk_property_value": value,
         }
-        for attr, value in zip(PROCESS.attributes, row, strict=True)
+        for attr, value in zip(kind.attributes, values, strict=True)
     ]

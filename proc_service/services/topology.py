@@ -10,30 +10,35 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..attributes import MODULE, SET
+from ..attributes import MODULE, SET, Kind
 from ..data import db
 from ..data.models import Module
 from ..errors import ApiError
 from ..scope import Actor, Scope
-from . import objects
+from . import model, objects
 from .transaction import write
 
-
-@write
-def create_set(sess: Session, scope: Scope, actor: Actor, values: dict) -> dict:
-    return objects.to_dict(SET, objects.create(sess, SET, scope, actor, values))
+# ``sets`` / ``modules``: the account's model of that kind (services/model.py, §14).
 
 
 @write
-def update_set(sess: Session, scope: Scope, actor: Actor, set_id: int, values: dict) -> None:
+def create_set(sess: Session, sets: Kind, scope: Scope, actor: Actor, values: dict) -> dict:
+    return objects.to_dict(sets, objects.create(sess, sets, scope, actor, values))
+
+
+@write
+def update_set(
+    sess: Session, sets: Kind, scope: Scope, actor: Actor, set_id: int, values: dict
+) -> None:
     found = objects.get(sess, SET, scope, set_id, lock=True)
-    objects.update(sess, SET, scope, actor, found, values)
+    objects.update(sess, sets, scope, actor, found, values)
 
 
 @write
-def delete_set(sess: Session, scope: Scope, actor: Actor, set_id: int) -> None:
+def delete_set(sess: Session, sets: Kind, scope: Scope, actor: Actor, set_id: int) -> None:
     """The set and every module in it, with an audit row for each."""
     found = objects.get(sess, SET, scope, set_id, lock=True)
+    modules_model = model.current(sess, scope.account, MODULE)
     modules = sess.scalars(
         select(Module)
         .where(Module.bk_set_id == set_id)
@@ -41,43 +46,53 @@ def delete_set(sess: Session, scope: Scope, actor: Actor, set_id: int) -> None:
         .with_for_update()
     ).all()
     for module in modules:  # the foreign key cascades too; here each removal is audited
-        objects.delete(sess, MODULE, scope, actor, module)
-    objects.delete(sess, SET, scope, actor, found)
+        objects.delete(sess, modules_model, scope, actor, module)
+    objects.delete(sess, sets, scope, actor, found)
 
 
-def search_sets(sess: Session, scope: Scope, body: dict, regex_timeout_ms: int) -> dict:
-    return objects.search(sess, SET, scope, body, regex_timeout_ms)
+def search_sets(sess: Session, sets: Kind, scope: Scope, body: dict, regex_timeout_ms: int):
+    return objects.search(sess, sets, scope, body, regex_timeout_ms)
 
 
 @write
-def create_module(sess: Session, scope: Scope, actor: Actor, set_id: int, values: dict) -> dict:
+def create_module(
+    sess: Session, modules: Kind, scope: Scope, actor: Actor, set_id: int, values: dict
+) -> dict:
     # A shared lock: delete_set waits until this module exists, then deletes it with its set.
     objects.get(sess, SET, scope, set_id, lock=True, shared_lock=True)
-    created = objects.create(sess, MODULE, scope, actor, values, bk_set_id=set_id)
-    return objects.to_dict(MODULE, created)
+    created = objects.create(sess, modules, scope, actor, values, bk_set_id=set_id)
+    return objects.to_dict(modules, created)
 
 
 @write
 def update_module(
-    sess: Session, scope: Scope, actor: Actor, set_id: int, module_id: int, values: dict
+    sess: Session,
+    modules: Kind,
+    scope: Scope,
+    actor: Actor,
+    set_id: int,
+    module_id: int,
+    values: dict,
 ) -> None:
     module = _get_module(sess, scope, set_id, module_id)
-    objects.update(sess, MODULE, scope, actor, module, values)
+    objects.update(sess, modules, scope, actor, module, values)
 
 
 @write
-def delete_module(sess: Session, scope: Scope, actor: Actor, set_id: int, module_id: int) -> None:
-    objects.delete(sess, MODULE, scope, actor, _get_module(sess, scope, set_id, module_id))
+def delete_module(
+    sess: Session, modules: Kind, scope: Scope, actor: Actor, set_id: int, module_id: int
+) -> None:
+    objects.delete(sess, modules, scope, actor, _get_module(sess, scope, set_id, module_id))
 
 
 def search_modules(
-    sess: Session, scope: Scope, set_id: int, body: dict, regex_timeout_ms: int
+    sess: Session, modules: Kind, scope: Scope, set_id: int, body: dict, regex_timeout_ms: int
 ) -> dict:
     """The modules of one set; an unknown set is 404, not an empty list."""
     with db.read(sess):
         objects.get(sess, SET, scope, set_id)
     where = [Module.bk_set_id == set_id]
-    return objects.search(sess, MODULE, scope, body, regex_timeout_ms, where=where)
+    return objects.search(sess, modules, scope, body, regex_timeout_ms, where=where)
 
 
 def _get_module(sess: Session, scope: Scope, set_id: int, module_id: int) -> Module:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..attributes import KINDS
-from ..data import db, query
+from ..data import custom, db, query
 from ..errors import ApiError
 from ..values import render
 
@@ -79,4 +79,8 @@ def conflict(exc: IntegrityError) -> Exception:
             columns = {f"{kind.table}.{c}" for c in (*kind.unique_scope, *attr_ids)}
             if constraint == index or f"'{index}'" in message or failed == columns:
                 return ApiError(1199014, ",".join(attr_ids))
+    # an isonly custom attribute's index (§14)
+    for index, attr_id in list(custom.INDEXED.items()):
+        if constraint == index or f"'{index}'" in message:
+            return ApiError(1199014, attr_id)
     return exc

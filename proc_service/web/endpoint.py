@@ -19,11 +19,13 @@ from marshmallow import Schema
 from sqlalchemy.orm import Session
 
 from .. import context
+from ..attributes import Kind
 from ..data import db
-from ..errors import Op
+from ..errors import ApiError, Op
 from ..schemas.loading import load
 from ..schemas.responses import ErrorEnvelopeSchema, SuccessSchema
 from ..scope import Actor, Scope
+from ..services import model as models
 from . import auth
 from .body import json_body
 from .envelope import ok
@@ -43,6 +45,10 @@ class Endpoint:
     result: type[Schema]
     account: str  # PATH, HEADER or ANY
     example: dict | None = None  # the body /docs offers; tests/test_openapi.py sends each one
+    # the kind whose account model (§14: preset and custom attributes) the view works with;
+    # its body schema is then ``body_for(model)`` (``body`` is the preset model's)
+    kind: Kind | None = None
+    body_for: Callable[[Kind], type[Schema]] | None = None
 
     def account_of(self, view_args: dict) -> str | None:
         if self.account == HEADER:
@@ -62,6 +68,8 @@ class Call:
         account = declared.account_of(view_args)
         self.scope = Scope(account=account, biz_id=biz) if biz is not None else None
         self.account = account
+        # the account's model of the declared kind (§14), set before the view runs
+        self.model: Kind | None = None
 
     @property
     def actor(self) -> Actor:
@@ -114,6 +122,9 @@ ERRORS = {
     503: "database unavailable",
 }
 PATH_VALUES = ("bk_supplier_account", "bk_biz_id")  # the scope: not passed on to the view
+# What a view returns for "data": null (bk-cmdb's update and delete of an attribute, §14);
+# None is "success", as every other write answers.
+NULL = object()
 
 
 def endpoint(
@@ -122,10 +133,11 @@ def endpoint(
     method: str,
     *,
     op: Op,
-    body: type[Schema] | None = None,
+    body: type[Schema] | Callable[[Kind], type[Schema]] | None = None,
     result: type[Schema] = SuccessSchema,
     account: str = PATH,
     example: dict | None = None,
+    kind: Kind | None = None,
 ) -> Callable:
     """Route, document and wrap a view ``view(call, [body,] **path ids)``. It returns the
     envelope's data; None means "success". An endpoint with a body gives an ``example`` of it:
@@ -133,7 +145,18 @@ def endpoint(
     (a string for ``proc_num``)."""
     if (body is None) != (example is None):
         raise TypeError(f"{rule} {method}: an example goes with a body, and only with one")
-    declared = Endpoint(op=op, body=body, result=result, account=account, example=example)
+    body_for = None
+    if body is not None and not isinstance(body, type):  # a schema per model (§14)
+        body_for, body = body, body(kind)
+    declared = Endpoint(
+        op=op,
+        body=body,
+        result=result,
+        account=account,
+        example=example,
+        kind=kind,
+        body_for=body_for,
+    )
 
     schema = body() if body is not None else None  # one instance: loading keeps no state
 
@@ -141,9 +164,14 @@ def endpoint(
         @functools.wraps(view)
         def run(**view_args):
             call = Call(declared, view_args)
-            args = [load(schema, json_body())] if schema is not None else []
             ids = {k: v for k, v in view_args.items() if k not in PATH_VALUES}
-            data = view(call, *args, **ids)
+            if declared.kind is None:
+                args = [load(schema, json_body())] if schema is not None else []
+                data = view(call, *args, **ids)
+            else:
+                data = _with_model(declared, call, view, ids, schema)
+            if data is NULL:
+                return ok(None)
             return ok() if data is None else ok(data)
 
         run.declared = declared
@@ -151,6 +179,37 @@ def endpoint(
         return run
 
     return register
+
+
+MODEL_ATTEMPTS = 3
+
+
+def _with_model(declared: Endpoint, call: Call, view: Callable, ids: dict, schema):
+    """Run ``view`` with the account's model of the declared kind, its body validated against
+    that model. A write whose model changed before its transaction (models.ModelChanged) is
+    validated again against the new one and run again."""
+    for _ in range(MODEL_ATTEMPTS):
+        call.model = models.current(call.session, call.account, declared.kind)
+        args = []
+        if schema is not None:
+            if declared.body_for is None or call.model is declared.kind:
+                args = [load(schema, json_body())]
+            else:
+                args = [load(_model_schema(declared, call.model), json_body())]
+        try:
+            return view(call, *args, **ids)
+        except models.ModelChanged:
+            call.session.rollback()
+    raise ApiError(declared.op.code)  # the model kept changing: 503, try again
+
+
+def _model_schema(declared: Endpoint, model: Kind) -> Schema:
+    """The body schema of ``model``, built once per model (it is cached with the model)."""
+    key = ("body", declared.body_for)
+    found = model.cache.get(key)
+    if found is None:
+        found = model.cache[key] = declared.body_for(model)()
+    return found
 
 
 def _openapi(declared: Endpoint, name: str) -> dict:

@@ -27,6 +27,15 @@ class IdConverter(BaseConverter):
         return positive_id(value)
 
 
+class AttributeIdConverter(IdConverter):
+    """<attr_id:...>: a custom attribute's id (§14); §11's preset ids are below 10001, and the
+    model API refuses them (400 / 1199054)."""
+
+    # "search" is the route word of search_object_attribute: PUT /attr/search is 405
+    regex = "(?!search(?:/|$))[^/]+"
+    openapi: ClassVar[dict] = {"type": "integer", "minimum": 10001, "maximum": INT64_MAX}
+
+
 class AccountConverter(BaseConverter):
     """<account:...> in a rule; checked by check_path, documented here."""
 
@@ -59,6 +68,7 @@ class ModuleNameConverter(BaseConverter):
 
 CONVERTERS = {
     "id": IdConverter,
+    "attr_id": AttributeIdConverter,
     "account": AccountConverter,
     "proc_account": ProcAccountConverter,
     "module_name": ModuleNameConverter,
