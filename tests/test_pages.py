@@ -792,3 +792,71 @@ def test_times_are_typed_and_shown_in_the_same_format_per_language(site):
         p.locator("li.audit").first.wait_for(state="detached")
         # the box shows what was typed, in the same format, after the redraw
         assert p.locator("form.searchbar input").first.input_value() == future
+
+
+def test_the_model_page_adds_edits_and_deletes_custom_attributes(site):
+    """Issue 15: a person adds the account's own attributes on the Model page (the service's
+    refusals on the field they name), the process form, detail and list then show them with no
+    page code of their own, and deleting one takes its values along."""
+    _server, api, tab = site
+    p = tab.tab
+    goto(tab, "/model?a=0&b=1")
+    p.get_by_role("heading", name=re.compile("Custom attributes")).wait_for()
+    assert p.get_by_text("No custom attributes yet.").count() == 3
+    form = p.locator('form[data-model-form="new"]')
+    # a reserved id: the service's message lands on the id field
+    form.get_by_label("Attribute id").fill("bk_owner")
+    form.get_by_label("Attribute name").fill("Owner")
+    form.get_by_role("button", name="Create").click()
+    error = form.locator(".field:has(label:text('Attribute id')) .error-text")
+    error.wait_for()
+    assert "bk_property_id" in error.inner_text()
+    form.get_by_label("Attribute id").fill("owner")
+    form.get_by_role("button", name="Create").click()
+    p.locator('section[data-kind="process"] tr[data-attr-id="owner"]').wait_for()
+    # an enum with a default, written one option per line
+    form = p.locator('form[data-model-form="new"]')
+    form.get_by_label("Attribute id").fill("tier")
+    form.get_by_label("Attribute name").fill("Tier")
+    form.get_by_label("Type").select_option("enum")
+    form.get_by_label("Option").fill("gold=Gold\n*iron=Iron")
+    form.get_by_role("button", name="Create").click()
+    p.locator('section[data-kind="process"] tr[data-attr-id="tier"]').wait_for()
+    tab.screenshot("model")
+    listed = api("POST", "/object/attr/search", {"bk_obj_id": "process"})
+    assert [a["bk_property_id"] for a in listed[-2:]] == ["owner", "tier"]
+    assert listed[-1]["option"][1] == {
+        "id": "iron",
+        "name": "Iron",
+        "type": "text",
+        "is_default": True,
+    }
+
+    # the process form has both, the enum preset to its default
+    goto(tab, "/new?a=0&b=1")
+    p.get_by_label("process name").first.fill("web")
+    p.get_by_label("function name").fill("nginx")
+    assert p.get_by_label("Tier").input_value() == "iron"
+    p.get_by_label("Owner").fill("ops")
+    p.get_by_role("button", name="Create").click()
+    p.get_by_role("heading", name=re.compile("^web")).wait_for()
+    (made,) = api.find({"bk_process_name": {"$eq": "web"}})
+    assert (made["owner"], made["tier"]) == ("ops", "iron")
+    detail = p.locator("table.detail").inner_text()
+    assert "Owner" in detail and "ops" in detail and "Iron (iron)" in detail
+
+    # rename on the Model page; the form follows on its next drawing
+    goto(tab, "/model?a=0&b=1")
+    p.get_by_role("button", name="Edit Owner").click()
+    edit = p.locator("form[data-model-form]:not([data-model-form='new'])")
+    edit.get_by_label("Attribute name").fill("Team")
+    edit.get_by_role("button", name="Save").click()
+    p.locator('section[data-kind="process"] tr[data-attr-id="owner"]:has-text("Team")').wait_for()
+    # delete: confirmed, and the values go too
+    p.get_by_role("button", name="Delete Team").click()
+    dialog = p.get_by_role("dialog")
+    assert "values go from every object" in dialog.inner_text()
+    dialog.get_by_role("button", name="Delete").click()
+    p.locator('section[data-kind="process"] tr[data-attr-id="owner"]').wait_for(state="detached")
+    assert "owner" not in api.find({"bk_process_id": made["bk_process_id"]})[0]
+    assert labelled(p) == []

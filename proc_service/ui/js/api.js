@@ -63,6 +63,7 @@ function encodeUtf8Header(text) {
 const enc = encodeURIComponent;
 export const paths = {
   attrs: "/api/v3/object/attr/search",
+  attr: (id) => (id === undefined ? "/api/v3/object/attr" : `/api/v3/object/attr/${enc(id)}`),
   procs: (a, b) => `/api/v3/proc/${enc(a)}/${enc(b)}`,
   proc: (a, b, id) => `/api/v3/proc/${enc(a)}/${enc(b)}/${enc(id)}`,
   search: (a, b) => `/api/v3/proc/search/${enc(a)}/${enc(b)}`,
@@ -90,13 +91,19 @@ export function permissions() {
 }
 
 const metaCache = new Map();
-/** The attribute definitions of a kind (§11), in the session language; cached per language. */
-export async function attributes(kind) {
-  const key = `${session.lang}:${kind}`;
+/** The attribute definitions of a kind in an account's model (§11, §14: the preset ones, then
+ *  the account's own), in the session language; cached per language and account. */
+export async function attributes(kind, account = "0") {
+  const key = `${session.lang}:${account}:${kind}`;
   if (!metaCache.has(key)) {
-    const pending = call("POST", paths.attrs, { bk_obj_id: kind });
+    const pending = call("POST", paths.attrs, { bk_obj_id: kind, bk_supplier_account: account });
     metaCache.set(key, pending);
     pending.catch(() => metaCache.delete(key));
   }
   return metaCache.get(key);
+}
+
+/** After a model change (§14): every page reads the model again. */
+export function forgetAttributes() {
+  metaCache.clear();
 }

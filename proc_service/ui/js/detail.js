@@ -13,7 +13,7 @@ export async function detailView(target, params, live) {
   const tab = TABS.includes(params.get("tab")) ? params.get("tab") : "attrs";
   let attrs, rows;
   try {
-    [attrs, rows] = await run(() => Promise.all([attributes("process"), call("GET", paths.proc(a, b, id))]));
+    [attrs, rows] = await run(() => Promise.all([attributes("process", a), call("GET", paths.proc(a, b, id))]));
   } catch (err) {
     if (live()) {
       target.replaceChildren(h("p", {}, h("a", { href: href("/procs", { a, b }) }, t("back"))));

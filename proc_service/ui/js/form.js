@@ -7,7 +7,9 @@ import { t } from "./i18n.js";
 import { run, problem, status, flash, go, href } from "./ui.js";
 import { remember } from "./workspace.js";
 
-const MAX_LENGTH = { singlechar: 256, longchar: 2000 }; // §2: characters, by type
+const MAX_LENGTH = { singlechar: 256, longchar: 2000, objuser: 2000 }; // §2, §14: characters, by type
+const TIME_TEXT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/; // a custom "time" (§14)
+const bound = (option, end) => (option && option[end] !== undefined && option[end] !== "" ? option[end] : null);
 
 /** One labelled control for an attribute: get()/set() values as the API takes them. */
 export function fieldControl(attr, { batch = false } = {}) {
@@ -19,15 +21,19 @@ export function fieldControl(attr, { batch = false } = {}) {
     input = h("select", common, h("option", { value: "" }, t("choose")), attr.option.map((o) => h("option", { value: o.id }, o.name)));
   } else if (type === "bool") {
     input = h("input", { ...common, type: "checkbox" });
-  } else if (type === "longchar") {
-    input = h("textarea", { ...common, rows: 2, maxlength: MAX_LENGTH.longchar });
-  } else if (type === "int") {
-    input = h("input", { ...common, type: "number", step: 1, min: attr.option.min, max: attr.option.max, inputmode: "numeric" });
+  } else if (type === "longchar" || type === "objuser") {
+    input = h("textarea", { ...common, rows: 2, maxlength: MAX_LENGTH[type] });
+  } else if (type === "int" || type === "float") {
+    input = h("input", { ...common, type: "number", step: type === "int" ? 1 : "any", min: bound(attr.option, "min"), max: bound(attr.option, "max"), inputmode: type === "int" ? "numeric" : "decimal" });
+  } else if (type === "date") {
+    input = h("input", { ...common, type: "date" });
   } else {
-    input = h("input", { ...common, maxlength: MAX_LENGTH.singlechar, autocomplete: "off" });
+    input = h("input", { ...common, maxlength: MAX_LENGTH.singlechar, autocomplete: "off", placeholder: type === "time" ? "YYYY-MM-DD HH:MM:SS" : null });
   }
   let hint = "";
-  if (type === "int") hint = `${attr.option.min} – ${attr.option.max}`;
+  if ((type === "int" || type === "float") && (bound(attr.option, "min") !== null || bound(attr.option, "max") !== null)) {
+    hint = `${bound(attr.option, "min") ?? "…"} – ${bound(attr.option, "max") ?? "…"}`;
+  }
   if (attr.placeholder) hint = attr.placeholder;
   const required = attr.isrequired && !batch;
   const label = h("label", { for: id }, attr.bk_property_name, required ? h("span", { class: "req", title: t("required") }, " *", h("span", { class: "sr" }, ` (${t("required")})`)) : null);
@@ -39,7 +45,7 @@ export function fieldControl(attr, { batch = false } = {}) {
     get() {
       if (type === "bool") return input.checked;
       const raw = input.value;
-      if (type === "int") return raw.trim() === "" ? null : Number(raw.trim());
+      if (type === "int" || type === "float") return raw.trim() === "" ? null : Number(raw.trim());
       if (type === "enum") return raw === "" ? null : raw;
       return raw;
     },
@@ -54,7 +60,7 @@ export function fieldControl(attr, { batch = false } = {}) {
     },
     /** The browser-side check; returns the message, or "". */
     check() {
-      const message = checkValue(attr, type === "int" ? input.value.trim() : control.get(), required);
+      const message = checkValue(attr, type === "int" || type === "float" ? input.value.trim() : control.get(), required);
       control.showError(message);
       return message;
     },
@@ -72,9 +78,20 @@ export function checkValue(attr, value, required) {
   const empty = value === null || value === "" || value === undefined;
   if (empty) return required ? t("requiredMsg") : "";
   if (MAX_LENGTH[type] && [...value].length > MAX_LENGTH[type]) return t("tooLong", MAX_LENGTH[type]);
+  const low = bound(attr.option, "min"), high = bound(attr.option, "max");
   if (type === "int") {
-    const min = BigInt(attr.option.min), max = BigInt(attr.option.max);
-    if (!/^[+-]?\d+$/.test(String(value)) || BigInt(value) < min || BigInt(value) > max) return t("intRange", attr.option.min, attr.option.max);
+    const text = String(value);
+    const outside = !/^[+-]?\d+$/.test(text) || (low !== null && BigInt(text) < BigInt(low)) || (high !== null && BigInt(text) > BigInt(high));
+    if (outside) return low !== null && high !== null ? t("intRange", low, high) : t("notNumber");
+  }
+  if (type === "float") {
+    const n = Number(value);
+    if (String(value).trim() === "" || !Number.isFinite(n) || (low !== null && n < Number(low)) || (high !== null && n > Number(high))) return t("notNumber");
+  }
+  if (type === "time" && attr.ispre === false && !TIME_TEXT.test(String(value))) return t("timeText");
+  if (typeof attr.option === "string" && attr.option && attr.ispre === false) {
+    // a custom text attribute's pattern (§14): the value must contain a match
+    return new RegExp(attr.option).test(value) ? "" : t("patternMsg", attr.option);
   }
   if (typeof attr.option === "string" && attr.option) {
     if (!new RegExp(attr.option).test(value)) return t("badPort");
@@ -110,7 +127,7 @@ export async function formView(target, params, live, page) {
   const editing = page === "/edit";
   let attrs, original = null;
   try {
-    attrs = await run(() => attributes("process"));
+    attrs = await run(() => attributes("process", a));
     if (editing) {
       const found = await run(() => call("POST", paths.search(a, b), { condition: { bk_process_id: Number(id) }, page: { start: 0, limit: 1 } }));
       original = found.info[0];

@@ -103,7 +103,7 @@ export async function listView(target, params, live) {
   if (selection.key !== key) Object.assign(selection, { key, ids: new Set() });
   let attrs;
   try {
-    attrs = await run(() => attributes("process"));
+    attrs = await run(() => attributes("process", s.a));
     if (selection.ids.size) await dropVanished(s);
   } catch (err) {
     if (live()) problem(err, () => listView(target, params, live));

@@ -8,8 +8,9 @@ import { listView } from "./list.js";
 import { formView } from "./form.js";
 import { detailView } from "./detail.js";
 import { topologyView } from "./topology.js";
+import { modelView } from "./model.js";
 
-const VIEWS = { "/": workspaceView, "/procs": listView, "/new": formView, "/edit": formView, "/proc": detailView, "/topo": topologyView };
+const VIEWS = { "/": workspaceView, "/procs": listView, "/new": formView, "/edit": formView, "/proc": detailView, "/topo": topologyView, "/model": modelView };
 let current = 0;
 
 function header(params) {
@@ -24,7 +25,7 @@ function header(params) {
   if (a !== null && b !== null) {
     const page = route().page;
     const link = (target, label) => h("a", { href: href(target, { a, b }), "aria-current": page === target ? "page" : null }, label);
-    nav.append(link("/procs", t("processes")), link("/topo", t("topology")),
+    nav.append(link("/procs", t("processes")), link("/topo", t("topology")), link("/model", t("model")),
       h("span", { class: "where" }, `${t("account")} ${a} · ${t("business")} ${b}`),
       h("a", { href: "#/" }, t("change")));
   }

@@ -14,7 +14,7 @@ export async function topologyView(target, params, live) {
   const a = params.get("a"), b = params.get("b");
   let setAttrs, moduleAttrs;
   try {
-    [setAttrs, moduleAttrs] = await run(() => Promise.all([attributes("set"), attributes("module")]));
+    [setAttrs, moduleAttrs] = await run(() => Promise.all([attributes("set", a), attributes("module", a)]));
   } catch (err) {
     if (live()) problem(err, () => topologyView(target, params, live));
     return;
@@ -26,7 +26,9 @@ export async function topologyView(target, params, live) {
   const account = { account: a }; // set and module writes take the account from a header (§1)
 
   // create a set: name, environment, service status (from the metadata)
-  const setControls = ["bk_set_name", "bk_set_env", "bk_service_status"].map((k) => fieldControl(setBy[k]));
+  // the account's own set attributes (§14) join the form
+  const custom = setAttrs.filter((x) => x.ispre === false);
+  const setControls = [...["bk_set_name", "bk_set_env", "bk_service_status"].map((k) => setBy[k]), ...custom].map((x) => fieldControl(x));
   setControls[1].set("3");
   setControls[2].set("1");
   const createSet = async () => {
