@@ -365,7 +365,7 @@ AUDIT = Kind(
         _audit_field("op_type", "int", searchable=True),  # 1 create, 2 update, 3 delete
         _audit_field("op_target", "singlechar", searchable=True),  # process, set, module
         _audit_field("inst_id", "int", searchable=True),
-        _audit_field("op_desc", "singlechar"),
+        _audit_field("op_desc", "longchar"),  # "unbind module [<a 256-character name>]"
         _audit_field("operator", "singlechar", searchable=True),
         _audit_field("op_from", "singlechar"),
         _audit_field("op_time", "time"),

@@ -122,9 +122,9 @@ def coerce(attr: Attribute, value: object, *, strict: bool = True) -> object:
             raise Invalid(1199006)
         return value
     if kind == "date":
-        return _text_time(value, "%Y-%m-%d", date.fromisoformat)
+        return _text_time(value, _DATE, date.fromisoformat if strict else None)
     if kind == "datetime":
-        return _text_time(value, "%Y-%m-%d %H:%M:%S", _datetime_text)
+        return _text_time(value, _DATETIME, _datetime_text if strict else None)
     if kind == "timezone":
         value = storable_text(value)
         if strict and not valid_zone(value):
@@ -182,16 +182,21 @@ def _datetime_text(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
 
 
-def _text_time(value: object, shape: str, parse) -> str:
-    """A date or time as the text bk-cmdb keeps (``shape``), checked to be a real one."""
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+def _text_time(value: object, shape: re.Pattern, parse) -> str:
+    """A date or time as the text bk-cmdb keeps: of ``shape``, and (``parse`` given, for a
+    write) a real one. A condition compares the text: an impossible date matches nothing."""
     value = storable_text(value)
-    expected = len(datetime(2000, 1, 1).strftime(shape))  # only its length
-    try:
-        if len(value) != expected:
-            raise ValueError(value)
-        parse(value)
-    except ValueError:
-        raise Invalid(1199006) from None
+    if not shape.fullmatch(value):
+        raise Invalid(1199006)
+    if parse is not None:
+        try:
+            parse(value)
+        except ValueError:
+            raise Invalid(1199006) from None
     return value
 
 

@@ -3,7 +3,8 @@ of /openapi.json (proc_service/schemas/document.py), whose rules JSON Schema can
 
 - ``port-list``: the port grammar of §2 with a range's ``a <= b``;
 - ``portable-regex``: patterns of the $regex dialect (regex.py);
-- ``iso-time``: times datetime.fromisoformat reads (ISO 8601, or "YYYY-MM-DD hh:mm:ss").
+- ``iso-time``: times datetime.fromisoformat reads (ISO 8601, or "YYYY-MM-DD hh:mm:ss");
+- ``bk-time`` and ``iana-zone``: custom attributes' time texts and time zone names (§14).
 
 And cases adjusted, each with the contract's reason (``map_body``):
 - audit search's ``op_time`` ``[from, to]`` with ``from > to`` is 400 / 1199006 (§13), an order
@@ -16,11 +17,16 @@ And cases adjusted, each with the contract's reason (``map_body``):
   are made for an account of their own: /openapi.json without ``?account=`` describes the
   preset model, and a required attribute of account "0" would change what its creates need;
 - update_object_attribute: a definition's id, kind and type stay, and its option and isonly
-  depend on its stored type, which one request's document cannot know: those keys are left out.
+  depend on its stored type, which one request's document cannot know: those keys are left out;
+- and no update or delete reaches the attributes of account "0" that the document under test
+  describes (tests/test_schemathesis.py makes them before the run): that model holds for the
+  whole run; the requests meant to be accepted are made for account "0" (path or header),
+  whose model the document describes (another account's requests follow its own model).
 """
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import UTC, datetime, timedelta, timezone
 
 import schemathesis
@@ -57,6 +63,11 @@ ISO_TIME = st.one_of(
 schemathesis.openapi.format("port-list", PORT_LIST)
 schemathesis.openapi.format("portable-regex", PORTABLE_REGEX)
 schemathesis.openapi.format("iso-time", ISO_TIME)
+# §14's custom attribute values: "YYYY-MM-DD HH:MM:SS" texts of real times, IANA zone names
+schemathesis.openapi.format("bk-time", _INSTANTS.map(lambda t: t.strftime("%Y-%m-%d %H:%M:%S")))
+schemathesis.openapi.format(
+    "iana-zone", st.sampled_from(sorted(zoneinfo.available_timezones() - {"Factory", "localtime"}))
+)
 
 
 def _instant(value: object) -> datetime | None:
@@ -70,6 +81,7 @@ def _instant(value: object) -> datetime | None:
 
 
 MODEL_ACCOUNT = "schemathesis"
+FIXTURE_IDS = {str(n) for n in range(10001, 10100)}
 _TEXT_OPTION = ("singlechar", "longchar")
 
 
@@ -119,10 +131,23 @@ def _positive(case) -> bool:
 
 @schemathesis.hook
 def before_call(context, case, **kwargs):
-    """The model API's adjustments (above), in every phase, for the cases that are meant to be
+    """The model API's adjustments (above): account "0"'s own attributes, which the document
+    under test describes (made by tests/test_schemathesis.py, ids from 10001), are never
+    updated or deleted, whatever the case; the other adjustments are for the cases meant to be
     accepted (a case meant to be refused is sent as generated)."""
     path = case.operation.path
-    if not isinstance(case.body, dict) or not _positive(case):
+    fixed = str((case.path_parameters or {}).get("attr_id")) in FIXTURE_IDS
+    if path.startswith("/api/v3/object/attr/{") and fixed:
+        case.path_parameters["attr_id"] = 99_999_999  # an id nobody has: 404
+    if not _positive(case):
+        return
+    # the document under test describes account "0"'s model; another account's requests are
+    # judged by that account's model, which this document does not describe
+    if "bk_supplier_account" in (case.path_parameters or {}):
+        case.path_parameters["bk_supplier_account"] = "0"
+    if any(p.name == "HTTP_BLUEKING_SUPPLIER_ID" for p in case.operation.iter_parameters()):
+        case.headers = {**(case.headers or {}), "HTTP_BLUEKING_SUPPLIER_ID": "0"}
+    if not isinstance(case.body, dict):
         return
     if path == "/api/v3/object/attr" and case.method.upper() == "POST":
         _definition(case.body)

@@ -57,8 +57,8 @@ def attribute_field(attr: Attribute, *, create: bool, batch: bool = False) -> fi
                 if attr.required:
                     raise fail(1199010)
                 return attr.empty
-            if attr.custom and value == "":  # bk-cmdb's form sends "" for untouched (§14)
-                return attr.empty
+            if attr.custom and value == "" and attr.type not in ("int", "float"):
+                return attr.empty  # bk-cmdb's form sends "" for untouched text (§14)
             try:
                 return coerce(attr, value)
             except Invalid as exc:

@@ -105,6 +105,13 @@ def write_value(attr: Attribute) -> dict:
     optional = not attr.required
     if attr.custom and attr.type in CUSTOM_TEXT:  # §14: "" on an optional one means no value
         text = {"type": "string", **CUSTOM_TEXT[attr.type]}
+        rule = {k: text.pop(k) for k in ("format",) if k in text}
+        if attr.pattern:  # the option's pattern: found in the value
+            rule["pattern"] = attr.pattern
+        if rule and optional:  # "" is no value, whatever the rule
+            text["anyOf"] = [{"maxLength": 0}, rule]
+        elif rule:
+            text.update(rule)
         return _nullable(text if optional else {**text, "minLength": 1}, optional)
     if attr.type == "float":
         number = {"type": "number"}
@@ -136,17 +143,26 @@ def write_value(attr: Attribute) -> dict:
     raise ValueError(f"{attr.id} is not writable")
 
 
-# §14's text types of custom attributes, as a write body takes them ("" is no value).
+# §14's text types of custom attributes, as a write body takes them ("" is no value). Named
+# formats where JSON Schema cannot say the rule (a real date, an IANA zone); the schemathesis
+# hooks give values for them.
 CUSTOM_TEXT = {
     "singlechar": {"maxLength": 256},
     "longchar": {"maxLength": 2000},
     "objuser": {"maxLength": 2000, "description": "comma-separated user names"},
-    "timezone": {"description": "an IANA time zone name, such as Asia/Shanghai"},
-    "date": {"pattern": "^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "example": "2024-01-31"},
+    "timezone": {"format": "iana-zone", "description": "an IANA time zone name (Asia/Shanghai)"},
+    "date": {"format": "date", "example": "2024-01-31"},
     "datetime": {
-        "pattern": "^$|^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
+        "format": "bk-time",
+        "description": "YYYY-MM-DD HH:MM:SS",
         "example": "2024-01-31 18:30:00",
     },
+}
+# The shapes a condition compares date and time texts in (no calendar check there: an
+# impossible date simply matches nothing).
+TEXT_SHAPES = {
+    "date": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "datetime": "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
 }
 
 
@@ -154,7 +170,9 @@ def _compared(attr: Attribute, nullable: bool, ordered: bool = False) -> dict:
     """A value compared with the attribute (§3): normalised like a write, without the write-only
     rules (ranges, options, the port grammar, lengths). ``ordered``: for $gt and the like,
     which need a value; an optional enum's "" means no value, like null."""
-    if attr.type in ("objuser", "timezone", "date", "datetime"):
+    if attr.type in ("date", "datetime"):  # compared as the text they are kept as
+        return _nullable({"type": "string", "pattern": TEXT_SHAPES[attr.type]}, nullable)
+    if attr.type in ("objuser", "timezone"):
         return _nullable({"type": "string", "pattern": NO_NUL}, nullable)
     if attr.type == "float":
         return _nullable({"type": "number"}, nullable)
