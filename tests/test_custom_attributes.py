@@ -393,3 +393,38 @@ def test_a_model_change_racing_writes_leaves_no_value_behind(db_url):
     finally:
         for engine in db.engines(app):
             engine.dispose()
+
+
+def test_the_flow_through_gunicorn_with_two_workers(server):
+    """The bk-cmdb v3.1 flow over HTTP against gunicorn (2 workers, each with its own cache of
+    models): every request after a model change sees it, whichever worker answers."""
+    import requests
+
+    def send(method, path, body=None):
+        resp = requests.request(method, server + path, json=body, headers=EN, timeout=10)
+        return resp.status_code, resp.json()
+
+    def good(method, path, body=None):
+        status, out = send(method, path, body)
+        assert status == 200 and out["result"], (method, path, out)
+        return out["data"]
+
+    made = [good("POST", ATTR, {"bk_obj_id": "process", "bk_property_name": s["bk_property_id"],
+                                **s}) for s in EACH_TYPE]  # fmt: skip
+    # each worker answers some of these: all know the new model at once
+    for n in range(6):
+        pid = good("POST", proc_url(), {"bk_process_name": f"p{n}", "bk_func_name": "f",
+                                        **VALUES})["bk_process_id"]  # fmt: skip
+    found = good("POST", "/api/v3/proc/search/0/1", {"condition": {"tier": {"$in": ["gold"]}}})
+    assert found["count"] == 6
+    rows = good("GET", proc_url(pid=pid))
+    assert {r["bk_property_id"]: r["bk_property_value"] for r in rows}["zone"] == "Asia/Shanghai"
+    good("PUT", proc_url(pid=pid), {"weight": 1})
+    ids = ",".join(str(i["bk_process_id"]) for i in found["info"])
+    good("PUT", proc_url(), {"bk_process_id": ids, "owner": "dev"})
+    assert good("POST", "/api/v3/proc/search/0/1", {"condition": {"owner": "dev"}})["count"] == 6
+    owner = made[0]["id"]
+    good("DELETE", f"{ATTR}/{owner}")
+    for _ in range(6):  # no worker still takes it
+        status, out = send("POST", "/api/v3/proc/search/0/1", {"condition": {"owner": "dev"}})
+        assert (status, out["bk_error_code"]) == (400, 1199011), out
