@@ -860,3 +860,40 @@ def test_the_model_page_adds_edits_and_deletes_custom_attributes(site):
     p.locator('section[data-kind="process"] tr[data-attr-id="owner"]').wait_for(state="detached")
     assert "owner" not in api.find({"bk_process_id": made["bk_process_id"]})[0]
     assert labelled(p) == []
+
+
+def test_the_list_shows_and_filters_custom_attributes(site):
+    """Issue 15: the list's columns and filters come from the account's model: a custom
+    column can be chosen, and a custom time, float or text filter is sent as the service
+    compares it."""
+    _server, api, tab = site
+    for spec in (
+        {"bk_property_id": "owner", "bk_property_type": "singlechar"},
+        {"bk_property_id": "ratio", "bk_property_type": "float"},
+        {"bk_property_id": "checked", "bk_property_type": "time"},
+    ):
+        api(
+            "POST",
+            "/object/attr",
+            {"bk_obj_id": "process", "bk_property_name": spec["bk_property_id"].title(), **spec},
+        )
+    api.process(bk_process_name="a", owner="ops", ratio=0.5, checked="2024-05-01 10:00:00")
+    api.process(bk_process_name="b", owner="dev", ratio=1.5, checked="2024-06-01 10:00:00")
+    p = tab.tab
+    goto(tab, "/procs?a=0&b=1")
+    p.locator(".count", has_text="1–2 of 2").wait_for()
+    p.locator("summary", has_text="Columns").click()
+    p.get_by_label("Owner").check()
+    p.locator("th", has_text="Owner").wait_for()
+    assert "ops" in p.locator("tbody").inner_text()
+    p.locator("summary", has_text="Filters").click()
+    for attr, op, value in (("Checked", "$lt", "2024-05-15 00:00:00"), ("Ratio", "$lt", "1")):
+        p.get_by_role("button", name="Add filter").click()
+        row = p.locator(".filter-row").last
+        row.get_by_label("Attribute").select_option(label=attr)
+        row.get_by_label("Operator").select_option(op)
+        row.get_by_label("Value").fill(value)
+    p.get_by_role("button", name="Apply").click()
+    p.locator(".count", has_text="1–1 of 1").wait_for()
+    assert "ops" in p.locator("tbody").inner_text() and "dev" not in p.locator("tbody").inner_text()
+    assert labelled(p) == []

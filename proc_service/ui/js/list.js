@@ -57,8 +57,10 @@ function writeState(s, changes) {
 function typed(attr, text) {
   const type = attr ? attr.bk_property_type : "singlechar";
   if (type === "int" && /^[+-]?\d+$/.test(text.trim())) return Number(text.trim());
+  if (type === "float" && text.trim() !== "" && Number.isFinite(Number(text.trim()))) return Number(text.trim());
   if (type === "bool") return text === "true";
-  if (type === "time") { // typed as the page shows times; sent as ISO 8601 (what the service reads)
+  // a custom "time" (§14) is a text "YYYY-MM-DD HH:MM:SS", compared as it is written
+  if (type === "time" && attr.ispre !== false) { // typed as the page shows times; sent as ISO 8601 (what the service reads)
     const when = parseTime(text);
     return when ? when.toISOString() : text;
   }
@@ -144,7 +146,7 @@ export async function listView(target, params, live) {
       } else if (attr.bk_property_type === "bool") {
         valueInput = h("select", { id: vId }, h("option", { value: "true", selected: value === "true" }, t("yes")), h("option", { value: "false", selected: value === "false" }, t("no")));
       } else {
-        valueInput = h("input", { id: vId, value, autocomplete: "off", placeholder: many ? t("inHint") : (attr.bk_property_type === "time" ? TIME_FORMAT[session.lang === "en" ? "en" : "zh"] : null) });
+        valueInput = h("input", { id: vId, value, autocomplete: "off", placeholder: many ? t("inHint") : (attr.bk_property_type === "time" ? (attr.ispre === false ? "YYYY-MM-DD HH:MM:SS" : TIME_FORMAT[session.lang === "en" ? "en" : "zh"]) : null) });
       }
       valueBox.replaceChildren(h("label", { for: vId, class: "sr" }, t("value")), valueInput);
     };
