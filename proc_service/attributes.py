@@ -26,7 +26,6 @@ CUSTOM_TYPES = {
     "objuser": "objuser",
     "timezone": "timezone",
 }
-BK_TYPES = {internal: bk for bk, internal in CUSTOM_TYPES.items()}
 CUSTOM_LIMIT = 64  # custom attributes per kind and account
 
 
@@ -76,11 +75,6 @@ class Attribute:
     def max_length(self) -> int | None:
         limits = {"singlechar": SINGLECHAR_MAX, "longchar": LONGCHAR_MAX, "objuser": LONGCHAR_MAX}
         return limits.get(self.type)
-
-    @property
-    def bk_type(self) -> str:
-        """The type as bk-cmdb names it (§11)."""
-        return BK_TYPES.get(self.type, self.type) if self.custom else self.type
 
     @property
     def empty(self) -> object:

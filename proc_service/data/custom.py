@@ -20,12 +20,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..attributes import Attribute, Kind
+from ..context import ACCOUNT  # no quote can pass it: safe in an index's WHERE
 
 KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 # unique index name -> the attribute id it enforces (filled as models load: services/model.py),
 # for the 409 that names the attribute (services/transaction.conflict)
 INDEXED: dict[str, str] = {}
-ACCOUNT = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # context.ACCOUNT: no quote can pass
 
 
 def _key(key: str) -> str:

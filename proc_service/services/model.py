@@ -34,9 +34,11 @@ from ..errors import ApiError, not_found
 from ..scope import Actor, Scope
 from ..values import Invalid, render, to_float, to_int
 from . import audit
+from .metadata import PRESET_IDS
 from .transaction import write
 
 BY_NAME = {kind.name: kind for kind in KINDS}
+UNIQUE_TYPES = ("singlechar", "int")  # the types isonly takes (§14)
 DEFINITION_FIELDS = (
     "bk_property_name",
     "option",
@@ -77,14 +79,7 @@ def current(sess: Session, account: str | None, kind: Kind) -> Kind:
         cached = _models.get((account, kind.name))
         if cached is not None and cached.version == version:
             return cached
-        rows = sess.scalars(
-            select(CustomAttribute)
-            .where(
-                CustomAttribute.bk_supplier_account == account,
-                CustomAttribute.bk_obj_id == kind.name,
-            )
-            .order_by(CustomAttribute.id)
-        ).all()
+        rows = _rows(sess, account, kind)
     model = kind.with_custom(tuple(attribute(kind, row) for row in rows), version)
     with _models_lock:
         _models[(account, kind.name)] = model
@@ -160,17 +155,19 @@ def definition(row: CustomAttribute) -> dict:
     }
 
 
+def _of(account: str, kind: Kind) -> list:
+    return [CustomAttribute.bk_supplier_account == account, CustomAttribute.bk_obj_id == kind.name]
+
+
+def _rows(sess: Session, account: str, kind: Kind) -> list[CustomAttribute]:
+    """The account's definitions of ``kind``, in creation order."""
+    stmt = select(CustomAttribute).where(*_of(account, kind)).order_by(CustomAttribute.id)
+    return list(sess.scalars(stmt))
+
+
 def definitions(sess: Session, account: str, kind: Kind) -> list[dict]:
     """The account's custom attributes of ``kind``, in creation order (§11)."""
-    rows = sess.scalars(
-        select(CustomAttribute)
-        .where(
-            CustomAttribute.bk_supplier_account == account,
-            CustomAttribute.bk_obj_id == kind.name,
-        )
-        .order_by(CustomAttribute.id)
-    ).all()
-    return [definition(row) for row in rows]
+    return [definition(row) for row in _rows(sess, account, kind)]
 
 
 # --- option, by type ------------------------------------------------------------------------
@@ -271,15 +268,10 @@ def create_attribute(sess: Session, account: str, actor: Actor, values: dict) ->
         raise ApiError(1199006, "bk_property_id")
     bk_type = values["bk_property_type"]
     option = parse_option(bk_type, values.get("option"))
-    if values["isonly"] and CUSTOM_TYPES[bk_type] not in ("singlechar", "int"):
+    if values["isonly"] and CUSTOM_TYPES[bk_type] not in UNIQUE_TYPES:
         raise ApiError(1199006, "isonly")
     count = sess.scalar(
-        select(func.count())
-        .select_from(CustomAttribute)
-        .where(
-            CustomAttribute.bk_supplier_account == account,
-            CustomAttribute.bk_obj_id == kind.name,
-        )
+        select(func.count()).select_from(CustomAttribute).where(*_of(account, kind))
     )
     if count >= CUSTOM_LIMIT:
         raise ApiError(1199035, f"custom attributes of {kind.name}", CUSTOM_LIMIT)
@@ -334,16 +326,9 @@ def _get(sess: Session, account: str, attr_id: int) -> CustomAttribute:
     return found
 
 
-def _preset(attr_id: int) -> bool:
-    """§11's ids of preset attributes (services/metadata.py numbers them from 1)."""
-    from .metadata import PRESET_IDS
-
-    return attr_id in PRESET_IDS
-
-
 @write
 def update_attribute(sess: Session, account: str, actor: Actor, attr_id: int, values: dict):
-    if _preset(attr_id):
+    if attr_id in PRESET_IDS:
         raise ApiError(1199054, f"id {attr_id}")
     _bump(sess, account)
     row = _get(sess, account, attr_id)
@@ -355,7 +340,7 @@ def update_attribute(sess: Session, account: str, actor: Actor, attr_id: int, va
     before = attribute(kind, row)
     if "option" in values:
         values["option"] = parse_option(row.bk_property_type, values["option"])
-    if values.get("isonly") and CUSTOM_TYPES[row.bk_property_type] not in ("singlechar", "int"):
+    if values.get("isonly") and CUSTOM_TYPES[row.bk_property_type] not in UNIQUE_TYPES:
         raise ApiError(1199006, "isonly")
     for key in DEFINITION_FIELDS:
         if key in values:
@@ -403,7 +388,7 @@ def _stranded(sess: Session, kind: Kind, account: str, attr: Attribute) -> int:
 @write
 def delete_attribute(sess: Session, account: str, actor: Actor, attr_id: int) -> None:
     """The definition, and its values in every object of the account, in one transaction."""
-    if _preset(attr_id):
+    if attr_id in PRESET_IDS:
         raise ApiError(1199054, f"id {attr_id}")
     _bump(sess, account)
     row = _get(sess, account, attr_id)

@@ -15,6 +15,7 @@ from .. import context
 from ..attributes import KINDS
 from ..data import db
 from ..errors import ApiError
+from ..schemas.document import condition, output_value, sort_pattern, write_value
 from ..services import model
 
 ASSETS_URL = "/docs/assets/"
@@ -64,8 +65,6 @@ def account_document(api):
 def model_document(spec: dict, models: dict) -> dict:
     """``spec`` (the preset model's document) with each kind's custom attributes (``models``:
     kind name → the account's model) in its bodies, outputs, conditions, fields and sorts."""
-    from ..schemas.document import condition, output_value, sort_pattern, write_value
-
     doc = copy.deepcopy(spec)
     schemas = doc["components"]["schemas"]
     for name, kind in models.items():

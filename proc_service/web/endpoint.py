@@ -198,8 +198,8 @@ def _with_model(declared: Endpoint, call: Call, view: Callable, ids: dict, schem
                 args = [load(_model_schema(declared, call.model), json_body())]
         try:
             return view(call, *args, **ids)
-        except models.ModelChanged:
-            call.session.rollback()
+        except models.ModelChanged:  # its transaction is rolled back: try again
+            continue
     raise ApiError(declared.op.code)  # the model kept changing: 503, try again
 
 
