@@ -262,6 +262,24 @@ class ProcessCount(Base):
     processes: Mapped[int] = mapped_column(BigInteger)
 
 
+class CustomCount(Base):
+    """How many processes of each (account, business) hold each value of each custom
+    attribute: kept by triggers on processes (migration 0005), read by a search whose only
+    condition is equality or $in on that attribute. Strings of at most COUNTED_TEXT
+    characters, booleans and integers are counted, as text (``true``, ``42``)."""
+
+    __tablename__ = "custom_counts"
+
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64), primary_key=True)
+    bk_biz_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    bk_property_id: Mapped[str] = mapped_column(Chars(128), primary_key=True)
+    value: Mapped[str] = mapped_column(Chars(200), primary_key=True)
+    processes: Mapped[int] = mapped_column(BigInteger)
+
+
+COUNTED_TEXT = 200  # migration 0005's bound
+
+
 class AuditLog(Base):
     """One row per changed object, written in the transaction of the change (docs/api.md §5)."""
 

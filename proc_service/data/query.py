@@ -227,6 +227,27 @@ def _normalise(attr: Attribute, value: object) -> object:
         return coerce(attr, value, strict=False)
 
 
+def equal_values(attr: Attribute, value: object) -> list | None:
+    """The values a condition on ``attr`` asks equality with (a plain value, $eq, or $in),
+    normalised as the build would; None for any other shape or a null among them. A bad
+    value raises the error the build gives."""
+    if isinstance(value, dict):
+        if len(value) != 1:
+            return None
+        ((op, operand),) = value.items()
+        if op == "$eq":
+            value = operand
+        elif op == "$in" and isinstance(operand, list) and 0 < len(operand) <= LIST_LIMIT:
+            found = [_normalise(attr, v) for v in operand]
+            return None if None in found else found
+        else:
+            return None
+    if isinstance(value, dict | list):
+        return None
+    found = _normalise(attr, value)
+    return None if found is None else [found]
+
+
 def _text(key: str, value: object) -> str:
     with _about(key):
         return storable_text(value)

@@ -9,7 +9,10 @@ already there:
   isolated, as the rows themselves;
 - only ``bk_module_name``: for one name, its row of ``binding_counts`` (kept by triggers on
   ``process_bindings`` in the same way); for several, the bindings, which carry their
-  process's business, counted from one range of ``ix_process_bindings_scope``.
+  process's business, counted from one range of ``ix_process_bindings_scope``;
+- only equality or $in on one custom attribute (§14, issue 15): the values' rows of
+  ``custom_counts`` (kept by triggers on ``processes``, migration 0005), when every value is
+  one the triggers count (not a float, text of at most 200 characters).
 
 Every other search counts its matches as before.
 """
@@ -18,10 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 
-from ..attributes import PROCESS
-from ..data.models import BindingCount, ProcessBinding, ProcessCount
+from ..attributes import PROCESS, Attribute, Kind
+from ..data import query
+from ..data.models import COUNTED_TEXT, BindingCount, CustomCount, ProcessBinding, ProcessCount
 from ..scope import Scope
 
 IGNORED = PROCESS.ignored_conditions  # conditions the path overrides (§3)
@@ -50,7 +54,7 @@ _ONE_NAME = select(
 
 
 def process_count(
-    scope: Scope, condition: dict, module_names: Callable[[object], list[str]]
+    kind: Kind, scope: Scope, condition: dict, module_names: Callable[[object], list[str]]
 ) -> Select | None:
     """A cheaper COUNT for this search of ``scope``, or None to count the matches. It runs
     before query.build; ``module_names`` reads a ``bk_module_name`` condition (query.names,
@@ -68,4 +72,35 @@ def process_count(
             ProcessBinding.bk_biz_id == scope.biz_id,
             ProcessBinding.bk_module_name.in_(names),
         )
+    if len(keys) == 1 and keys[0] in kind.by_id and kind.by_id[keys[0]].custom:
+        attr = kind.by_id[keys[0]]
+        texts = _counted(attr, condition[attr.id])
+        if texts is not None:
+            # sum(bigint) is numeric on PostgreSQL: the count stays an integer
+            total = func.sum(CustomCount.processes, type_=BigInteger)
+            return select(cast(func.coalesce(total, 0), BigInteger)).where(
+                CustomCount.bk_supplier_account == scope.account,
+                CustomCount.bk_biz_id == scope.biz_id,
+                CustomCount.bk_property_id == attr.id,
+                CustomCount.value.in_(texts),
+            )
     return None
+
+
+def _counted(attr: Attribute, value: object) -> list[str] | None:
+    """The texts custom_counts keeps for the values the condition asks equality with, or None
+    when the condition is another shape or a value is one the triggers do not count."""
+    if attr.type == "float":  # 1.5 and 1.50 are one value: no text of them is canonical
+        return None
+    values = query.equal_values(attr, value)
+    if values is None:
+        return None
+    texts = set()
+    for v in values:
+        if isinstance(v, bool):
+            texts.add("true" if v else "false")
+        elif isinstance(v, int) or (isinstance(v, str) and len(v) <= COUNTED_TEXT):
+            texts.add(str(v))
+        else:
+            return None
+    return sorted(texts)
