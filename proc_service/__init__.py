@@ -7,7 +7,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from . import cli, config
-from .api import audit, binding, business, metadata, process, root, token, topology, ui
+from .api import audit, binding, business, events, metadata, process, root, token, topology, ui
 from .data import db
 from .data.migrate import head_revisions
 from .schemas.document import COMPONENTS
@@ -87,6 +87,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         metadata.blp,  # §11 attribute metadata
         business.blp,
         token.blp,  # §7b: what the request's token may do
+        events.blp,  # §15 subscriptions and the watch
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(root.bp)  # /, health, readiness, metrics: outside /api/v3

@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 
 from .data.migrate import upgrade
+from .services import delivery
 
 
 def migrate(url: str) -> None:
@@ -23,3 +24,11 @@ def init_app(app: Flask) -> None:
         """Bring the database (PROC_DATABASE_URL) to the newest migration."""
         migrate(current_app.config["DATABASE_URL"])
         click.echo("database at the newest migration")
+
+    events = click.Group("events", help="The event dispatcher (docs/api.md §15).")
+    app.cli.add_command(events)
+
+    @events.command("run")
+    def events_run() -> None:
+        """Deliver events to subscriptions until SIGTERM (several may run at once)."""
+        delivery.run_forever(current_app._get_current_object())

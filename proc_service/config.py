@@ -52,4 +52,10 @@ def from_environment() -> dict:
         "API_TOKENS_FILE": os.environ.get("PROC_API_TOKENS_FILE"),
         # Audit search reads a time without an offset in this zone (§5); a bad name stops here.
         "TIME_ZONE": time_zone(),
+        # §15: a watch with nothing new is held this long; each worker holds at most this
+        # many at once (each holds a thread: keep it under PROC_THREADS), past that a watch
+        # answers at once; on SQLite a held watch reads again this often.
+        "WATCH_HOLD_SECONDS": float(os.environ.get("PROC_WATCH_HOLD_SECONDS", 20)),
+        "WATCHERS_PER_WORKER": int(os.environ.get("PROC_WATCHERS_PER_WORKER", 16)),
+        "WATCH_POLL_SECONDS": float(os.environ.get("PROC_WATCH_POLL_SECONDS", 0.25)),
     }

@@ -34,6 +34,14 @@ CATALOGUE: dict[int, tuple[int, str, str]] = {
         "'%s' change refused: %d instances hold values it would no longer allow",
         "'%s' 修改被拒绝: %d 个实例的值将不再合法",
     ),
+    # §15, bk-cmdb's event codes: a ping or telnet that failed, a watch cursor past retention
+    1103004: (400, "failed to ping the target: %s", "ping 目标地址失败: %s"),
+    1103005: (400, "failed to telnet the target: %s", "telnet 目标地址失败: %s"),
+    1103007: (
+        410,
+        "event chain node does not exist: the cursor has expired, watch from a time or from now",
+        "事件节点不存在: 游标已过期, 请从某一时间或当前时间开始监听",
+    ),
     1199999: (500, "Internal Server Error (request %s)", "服务器内部错误 (请求 %s)"),
     9900403: (403, "no permission", "没有权限"),
 }

@@ -36,6 +36,9 @@ TABLES = (
     "sets",
     "custom_attributes",
     "model_versions",
+    "custom_counts",
+    "events",
+    "event_subscriptions",
 )
 
 
@@ -116,6 +119,7 @@ def fresh_db(request, tmp_path):
             conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
             # custom attributes start at 10001 (§11's preset ids are below)
             conn.execute("ALTER TABLE custom_attributes ALTER COLUMN id RESTART WITH 10001")
+            conn.execute("UPDATE event_horizon SET removed_through = 0")
             # the unique indexes of isonly custom attributes (§14) go with them
             found = conn.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'uqc\\_%'")
             for (name,) in found.fetchall():

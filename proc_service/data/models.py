@@ -366,3 +366,73 @@ class ModelVersion(Base):
 
     bk_supplier_account: Mapped[str] = mapped_column(Chars(64), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+class Event(Base):
+    """One change, written in its transaction by audit.record_many (docs/api.md §15). Its id
+    is the watch cursor and the delivery order: ids increase in commit order (migration 0006)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_watch", "bk_supplier_account", "obj_type", "id"),
+        Index("ix_events_account", "bk_supplier_account", "id"),
+        Index("ix_events_time", "action_time"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID, Identity(), primary_key=True)
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64))
+    bk_biz_id: Mapped[int | None] = mapped_column(BigInteger)
+    event_type: Mapped[str] = mapped_column(Chars(16))  # instdata | relation
+    obj_type: Mapped[str] = mapped_column(Chars(32))  # process, set, module, processmodule
+    action: Mapped[str] = mapped_column(Chars(16))  # create | update | delete
+    inst_id: Mapped[int] = mapped_column(BigInteger)
+    action_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    request_id: Mapped[str] = mapped_column(Chars(128))
+    data: Mapped[list] = mapped_column(JSON().with_variant(JSONB, "postgresql"))
+
+
+class Subscription(Base):
+    """bk-cmdb v3.1's event subscription, and where its delivery stands (§15)."""
+
+    __tablename__ = "event_subscriptions"
+    __table_args__ = (
+        Index(
+            "uq_event_subscriptions_name", "bk_supplier_account", "subscription_name", unique=True
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
+    subscription_id: Mapped[int] = mapped_column(ID, Identity(), primary_key=True)
+    bk_supplier_account: Mapped[str] = mapped_column(Chars(64))
+    subscription_name: Mapped[str] = mapped_column(Chars(256))
+    system_name: Mapped[str] = mapped_column(Chars(256))
+    callback_url: Mapped[str] = mapped_column(Chars(2048))
+    confirm_mode: Mapped[str] = mapped_column(Chars(16))
+    confirm_pattern: Mapped[str] = mapped_column(Chars(1024))
+    subscription_form: Mapped[str] = mapped_column(Chars(2048))
+    time_out: Mapped[int] = mapped_column(Integer)
+    operator: Mapped[str] = mapped_column(Chars(256))
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    # delivery: the last event confirmed (or skipped as not matching), counts, errors, lease
+    cursor: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
+    failure: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
+    dropped: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    last_success_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Chars(512), server_default="", default="")
+    last_error_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_attempt_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_owner: Mapped[str] = mapped_column(Chars(64), server_default="", default="")
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EventHorizon(Base):
+    """One row: the highest event id the retention removed (a watch cursor below has expired)."""
+
+    __tablename__ = "event_horizon"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    removed_through: Mapped[int] = mapped_column(BigInteger)

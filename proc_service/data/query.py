@@ -59,6 +59,9 @@ class Search:
     # issue 7: read the page in an index's order rather than sorting (db.index_order): a
     # whole-scope page, or ids in id order, where that order is always the right plan
     index_order: bool = False
+    # the count is a kept one (services/counting.py): known before the page is read, and
+    # from a column the page's order does not follow (transaction.search)
+    kept_count: bool = False
 
 
 Special = dict[str, Callable[[object], list[ColumnElement]]]

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, TypeDecorator
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    TypeDecorator,
+    bindparam,
+    text,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -101,3 +110,23 @@ def like_pattern(text: str) -> str:
     """``text`` as a LIKE pattern matching it anywhere, its wildcards escaped (escape "\\")."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def json_array_insert(template: str, ints: tuple[str, ...], objects: tuple[str, ...], time: str):
+    """An INSERT … SELECT of one row per element of the JSON array parameter ``:rows``, in the
+    array's order, for each dialect: ``template`` names ``{elements}`` and ``{position}``, and
+    each element key as ``{key}`` (an integer of ``ints`` or a JSON value of ``objects``);
+    ``:<time>`` is bound as UTCDateTime. One statement and one parameter for a batch of 1000
+    rows: 11 parameters per row made PostgreSQL take 150-500 ms to bind them (issue 7)."""
+    pg = {k: f"CAST(e.value ->> '{k}' AS BIGINT)" for k in ints}
+    pg |= {k: f"e.value -> '{k}'" for k in objects}
+    lite = {k: f"json_extract(e.value, '$.{k}')" for k in (*ints, *objects)}
+    pg_rows = "jsonb_array_elements(CAST(:rows AS JSONB)) WITH ORDINALITY AS e(value, n)"
+    made = {
+        "postgresql": template.format(elements=pg_rows, position="e.n", **pg),
+        "sqlite": template.format(elements="json_each(:rows) AS e", position="e.key", **lite),
+    }
+    return {
+        dialect: text(sql).bindparams(bindparam(time, type_=UTCDateTime()))
+        for dialect, sql in made.items()
+    }

@@ -7,17 +7,16 @@ import json
 import re
 from datetime import UTC, datetime, tzinfo
 
-from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from ..attributes import AUDIT
 from ..data import query
 from ..data.models import AuditLog
-from ..data.sql import UTCDateTime
+from ..data.sql import json_array_insert
 from ..errors import ApiError
 from ..scope import Actor, Scope
 from ..values import Invalid, timestamp
-from . import transaction
+from . import events, transaction
 
 # Audit descriptions (§5): rows store the English text; audit search answers it in the
 # request's language. English template -> Chinese template ("%s" a module name).
@@ -64,10 +63,18 @@ def record(
     pre: dict,
     cur: dict,
     desc: str | None = None,
+    event: bool = True,
 ) -> None:
     """One audit row; ``desc`` defaults to "<verb> <target>" ("update set")."""
     record_many(
-        sess, scope, actor, op_type=op_type, target=target, changes=[(inst_id, pre, cur)], desc=desc
+        sess,
+        scope,
+        actor,
+        op_type=op_type,
+        target=target,
+        changes=[(inst_id, pre, cur)],
+        desc=desc,
+        event=event,
     )
 
 
@@ -80,10 +87,13 @@ def record_many(
     target: str,
     changes: list[tuple[int, dict, dict]],
     desc: str | None = None,
+    event: bool = True,
 ) -> None:
     """The one writer of audit rows: one per (inst_id, pre, cur), in one INSERT … SELECT over
     a JSON array (issue 7: a batch of 1000 is one statement, not 1000), in the order given.
-    ``desc`` defaults to "<verb> <target>" ("update set")."""
+    ``desc`` defaults to "<verb> <target>" ("update set"). With ``event``, a process, set or
+    module change also writes its events (§15), in the same transaction; a binding writes its
+    own relation event instead (services/binding.py)."""
     if not changes:
         return
     params = {
@@ -96,8 +106,6 @@ def record_many(
         "op_from": actor.op_from,
         "op_time": datetime.now(UTC),
         "request_id": actor.request_id,
-        # Every row's own part as one JSON parameter: 11 parameters per row made PostgreSQL
-        # take 150-500 ms to bind a batch of 1000; one array of 1000 takes about 15 ms.
         "rows": json.dumps(
             [
                 {"inst_id": inst_id, "content": {"pre_data": pre, "cur_data": cur}}
@@ -106,32 +114,20 @@ def record_many(
             ensure_ascii=False,
         ),
     }
-    postgres = sess.get_bind().dialect.name == "postgresql"
-    sess.execute(_MANY_PG if postgres else _MANY_SQLITE, params)
+    sess.execute(_MANY[sess.get_bind().dialect.name], params)
+    if event and target in events.INSTANCE_KINDS:
+        events.record_instances(sess, scope, actor, VERBS[op_type], target, changes)
 
 
-_MANY = (
+_MANY = json_array_insert(
     "INSERT INTO audit_log (bk_supplier_account, bk_biz_id, op_type, op_target, inst_id,"
     " op_desc, operator, op_from, op_time, request_id, content)"
     " SELECT :account, :biz, :op_type, :target, {inst_id}, :desc, :operator, :op_from,"
-    " :op_time, :request_id, {content} FROM {elements} ORDER BY {position}"
+    " :op_time, :request_id, {content} FROM {elements} ORDER BY {position}",
+    ints=("inst_id",),
+    objects=("content",),
+    time="op_time",
 )
-_MANY_PG = text(
-    _MANY.format(
-        inst_id="CAST(e.value ->> 'inst_id' AS BIGINT)",
-        content="e.value -> 'content'",
-        elements="jsonb_array_elements(CAST(:rows AS JSONB)) WITH ORDINALITY AS e(value, n)",
-        position="e.n",
-    )
-).bindparams(bindparam("op_time", type_=UTCDateTime()))
-_MANY_SQLITE = text(
-    _MANY.format(
-        inst_id="json_extract(e.value, '$.inst_id')",
-        content="json_extract(e.value, '$.content')",
-        elements="json_each(:rows) AS e",
-        position="e.key",
-    )
-).bindparams(bindparam("op_time", type_=UTCDateTime()))
 
 
 def search(

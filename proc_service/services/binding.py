@@ -17,7 +17,7 @@ from ..data import db
 from ..data.models import Module, Process, ProcessBinding
 from ..errors import not_found
 from ..scope import Actor, Scope
-from . import audit, objects
+from . import audit, events, objects
 from .transaction import write
 
 # The binding list's statements, built once (issue 7: building them per request was a sizeable
@@ -84,6 +84,7 @@ def bind(sess: Session, scope: Scope, actor: Actor, process_id: int, name: str) 
         )
     )
     _audit(sess, scope, actor, process_id, f"bind module [{name}]", names, names | {name})
+    events.record_relation(sess, scope, actor, "create", process_id, name)
 
 
 @write
@@ -98,6 +99,7 @@ def unbind(sess: Session, scope: Scope, actor: Actor, process_id: int, name: str
         )
     )
     _audit(sess, scope, actor, process_id, f"unbind module [{name}]", names, names - {name})
+    events.record_relation(sess, scope, actor, "delete", process_id, name)
 
 
 def _normal_modules(scope: Scope) -> list:
@@ -115,4 +117,15 @@ def _bound_names(sess: Session, process_id: int) -> set[str]:
 
 def _audit(sess, scope, actor, process_id: int, desc: str, pre: set, cur: set) -> None:
     pre_data, cur_data = {"bk_module_names": sorted(pre)}, {"bk_module_names": sorted(cur)}
-    audit.record(sess, scope, actor, audit.UPDATE, "process", process_id, pre_data, cur_data, desc)
+    audit.record(
+        sess,
+        scope,
+        actor,
+        audit.UPDATE,
+        "process",
+        process_id,
+        pre_data,
+        cur_data,
+        desc,
+        event=False,
+    )

@@ -141,7 +141,7 @@ def search(
         special=special,
     )
     if count is not None:
-        found.count = count
+        found.count, found.kept_count = count, True
     return transaction.search(sess, found, regex_timeout_ms)
 
 

@@ -27,6 +27,26 @@ class IdConverter(BaseConverter):
         return positive_id(value)
 
 
+class EventBizConverter(IdConverter):
+    """<event_biz:...>: the business of an event subscription path (§15), which v3.1's page
+    sends as 0: subscriptions are account-wide, so 0 is accepted, and any business is."""
+
+    openapi: ClassVar[dict] = {"type": "integer", "minimum": 0, "maximum": INT64_MAX}
+
+    def to_python(self, value: str) -> int | None:
+        return 0 if value == "0" else positive_id(value)
+
+
+class WatchResourceConverter(BaseConverter):
+    """<watch_resource:...>: what resource_watch watches here (§15)."""
+
+    regex = "process|set|module|process_module"
+    openapi: ClassVar[dict] = {
+        "type": "string",
+        "enum": ["process", "set", "module", "process_module"],
+    }
+
+
 class AttributeIdConverter(IdConverter):
     """<attr_id:...>: a custom attribute's id (§14); §11's preset ids are below 10001, and the
     model API refuses them (400 / 1199054)."""
@@ -68,6 +88,8 @@ class ModuleNameConverter(BaseConverter):
 
 CONVERTERS = {
     "id": IdConverter,
+    "event_biz": EventBizConverter,
+    "watch_resource": WatchResourceConverter,
     "attr_id": AttributeIdConverter,
     "account": AccountConverter,
     "proc_account": ProcAccountConverter,
