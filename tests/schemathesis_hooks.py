@@ -26,6 +26,7 @@ And cases adjusted, each with the contract's reason (``map_body``):
 
 from __future__ import annotations
 
+import os
 import zoneinfo
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -123,6 +124,22 @@ def _definition(body: dict) -> None:
         body["isonly"] = False
 
 
+def _event_body(path: str, case) -> None:
+    """§15: a callback URL must name an address the server may reach (the live server allows
+    loopback, PROC_EVENT_ALLOW_PRIVATE_CALLBACKS=1): the test's own stub, whatever was
+    generated, so that no case makes the server open a connection anywhere else; a confirm
+    pattern must suit its mode (3 digits for httpstatus, a regex for regular) and bk_resource
+    name the path's resource, rules between two values that JSON Schema cannot state."""
+    body = case.body
+    if "callback_url" in body:
+        body["callback_url"] = os.environ["PROC_ST_CALLBACK"]
+    if "confirm_pattern" in body or "confirm_mode" in body:
+        regular = body.get("confirm_mode") == "regular"
+        body["confirm_pattern"] = "^ok" if regular else "200"
+    if path.startswith("/api/v3/event/watch/") and body.get("bk_resource"):
+        body["bk_resource"] = case.path_parameters["bk_resource"]
+
+
 def _positive(case) -> bool:
     generation = getattr(getattr(case, "meta", None), "generation", None)
     mode = getattr(generation, "mode", None)
@@ -149,6 +166,8 @@ def before_call(context, case, **kwargs):
         case.headers = {**(case.headers or {}), "HTTP_BLUEKING_SUPPLIER_ID": "0"}
     if not isinstance(case.body, dict):
         return
+    if path.startswith("/api/v3/event/"):
+        _event_body(path, case)
     if path == "/api/v3/object/attr" and case.method.upper() == "POST":
         _definition(case.body)
     elif path.startswith("/api/v3/object/attr/{") and case.method.upper() == "PUT":

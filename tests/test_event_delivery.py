@@ -362,3 +362,29 @@ def test_a_dispatcher_killed_mid_delivery_loses_nothing(client, hooks, db_url):
     assert sorted(set(ids)) == pids
     repeats = len(got) - len(set(ids))
     assert repeats <= 2, f"{repeats} events sent twice"  # the one (or two) in flight
+
+
+def test_metrics_show_written_delivered_failed_and_waiting(client, hooks, dispatchers):
+    sid = subscribe(client, hooks, "/m", "processcreate")
+    stuck = subscribe(client, hooks, "/never", "processcreate")
+    hooks.status = 200
+    create(client, bk_process_name="a")
+    create(client, bk_process_name="b")
+    ok(client.put(f"{SUBSCRIBE}/{stuck}", json={"callback_url": "http://127.0.0.1:9/closed"}))
+    dispatchers.start()
+    hooks.wait_for("/m", 2)
+    deadline = time.monotonic() + 10
+    while state(client, stuck)["statistics"]["failure"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    text_ = client.get("/metrics").get_data(as_text=True)
+    labels = f'{{account="0",subscription="{sid}"}}'
+    stuck_labels = f'{{account="0",subscription="{stuck}"}}'
+    assert "proc_service_events_written_total 2.0" in text_
+    assert f"proc_service_events_delivered_total{labels} 2.0" in text_
+    assert f"proc_service_events_waiting{labels} 0.0" in text_
+    assert f"proc_service_events_waiting{stuck_labels} 2.0" in text_
+    assert f"proc_service_events_failed_total{stuck_labels} " in text_
+    age = float(text_.split(f"proc_service_events_oldest_waiting_seconds{stuck_labels} ")[1]
+                .split()[0])  # fmt: skip
+    assert age > 0

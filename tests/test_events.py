@@ -154,6 +154,12 @@ def test_bad_watch_bodies(client):
     err(watch(client, bk_event_types=["created"]), 400, 1199006, "bk_event_types")
     err(watch(client, bk_start_from="yesterday"), 400, 1199009, "bk_start_from")
     err(watch(client, bk_resource="set"), 400, 1199006, "bk_resource")
+    err(watch(client, bk_fields=["x"] * 201), 400, 1199006, "bk_fields")
+    err(watch(client, bk_cursor="1" * 20), 400, 1199006, "bk_cursor")
+    page = {"page": {"limit": 201}}
+    err(client.post("/api/v3/event/subscribe/search/0/0", json=page), 400, 1199006, "limit")
+    err(client.post("/api/v3/event/subscribe/search/0/0", json={"condition": {"x": 1}}), 400,
+        1199011, "x")  # fmt: skip
     assert client.post(f"{WATCH}/host", json={}).status_code == 404
     # an unknown key from the ESB (bk_app_code) is not an error
     assert ok(watch(client, bk_app_code="x", bk_cursor="0"))["bk_watched"] is False

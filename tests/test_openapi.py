@@ -8,6 +8,8 @@ the header pattern and the documented error statuses.
 from __future__ import annotations
 
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from openapi_spec_validator import validate
@@ -134,7 +136,17 @@ def test_every_error_status_is_documented_per_endpoint(spec, client):
     ok(client.post("/api/v3/proc/search/0/1", json={}))
 
 
-def test_every_example_in_the_document_is_accepted_as_it_stands(client, spec):
+class _Stub(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_every_example_in_the_document_is_accepted_as_it_stands(client, spec, monkeypatch):
     """Issue 14: /docs offers each request body's example for "Try it out"; each one, sent as
     it stands, succeeds. Creates come first (their ids fill the later paths), then searches,
     updates and the rest; the seed's batch example names processes 44 to 48, so the business
@@ -145,9 +157,16 @@ def test_every_example_in_the_document_is_accepted_as_it_stands(client, spec):
                 "/api/v3/proc/0/12233", json={"bk_process_name": f"p{n}", "bk_func_name": "f"}
             )
         )
-    ids = {"bk_supplier_account": "0", "bk_biz_id": "12233"}
+    ids = {"bk_supplier_account": "0", "bk_biz_id": "12233", "bk_resource": "process"}
     created = {"create_process": "bk_process_id", "create_set": "bk_set_id"}
     created["create_module"] = "bk_module_id"
+    created["subscribe_event"] = "subscription_id"
+    # §15: the examples' callback URL (monitor.example.com) is sent to a stub on loopback
+    # instead: a test opens no connection beyond this machine
+    stub = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    monkeypatch.setenv("PROC_EVENT_ALLOW_PRIVATE_CALLBACKS", "1")
+    client.application.config["WATCH_HOLD_SECONDS"] = 0.05
     operations = [
         (path, method.upper(), op)
         for path, item in spec["paths"].items()
@@ -161,12 +180,15 @@ def test_every_example_in_the_document_is_accepted_as_it_stands(client, spec):
             o[1] == "PUT",
         )
     )
-    assert len(operations) == 15
+    assert len(operations) == 21
     for path, method, op in operations:
         media = op["requestBody"]["content"]["application/json"]
         assert "example" in media, op["operationId"]
         url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
-        resp = client.open(url, method=method, json=media["example"], headers={"BK_User": "admin"})
+        example = dict(media["example"])
+        if "callback_url" in example:
+            example["callback_url"] = f"http://127.0.0.1:{stub.server_address[1]}/hook"
+        resp = client.open(url, method=method, json=example, headers={"BK_User": "admin"})
         data = ok(resp)
         if op["operationId"] in created:
             key = created[op["operationId"]]
@@ -175,3 +197,5 @@ def test_every_example_in_the_document_is_accepted_as_it_stands(client, spec):
             ids["attr_id"] = data["id"]
         if op["operationId"] == "search_process":
             assert data["count"] == 1, data  # the example create's "nginx"
+    stub.shutdown()
+    stub.server_close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 
 import pytest
 import requests
@@ -897,3 +898,65 @@ def test_the_list_shows_and_filters_custom_attributes(site):
     p.locator(".count", has_text="1–1 of 1").wait_for()
     assert "ops" in p.locator("tbody").inner_text() and "dev" not in p.locator("tbody").inner_text()
     assert labelled(p) == []
+
+
+def test_the_events_page_adds_tests_lists_and_deletes_subscriptions(site, monkeypatch):
+    """Issue 16: a person adds a subscription on the Events page (a refused URL named on its
+    field), tests a callback URL (the service POSTs to it and the page shows the answer), sees
+    where delivery stands, and deletes it."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Stub(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"pong")
+
+        def log_message(self, *args):
+            pass
+
+    stub = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    monkeypatch.setenv("PROC_EVENT_ALLOW_PRIVATE_CALLBACKS", "1")
+    hook = f"http://127.0.0.1:{stub.server_address[1]}/hook"
+    _server, api, tab = site
+    p = tab.tab
+    try:
+        goto(tab, "/events?a=0&b=1")
+        p.get_by_text("No subscriptions yet.").wait_for()
+        assert labelled(p) == []
+        form = p.locator("form[data-subscription-form]")
+        form.get_by_label("Subscription name").fill("monitor")
+        form.get_by_label("Callback URL").fill("ftp://example.invalid/x")
+        form.get_by_role("button", name="Create").click()
+        error = form.locator(".field:has(label:text('Callback URL')) .error-text")
+        error.wait_for()
+        assert "callback_url" in error.inner_text()
+        form.get_by_label("Callback URL").fill(hook)
+        form.get_by_role("button", name="Test URL").click()
+        answer = form.locator("[data-ping-result]")
+        answer.filter(has_text="HTTP 200").wait_for()
+        assert "pong" in answer.inner_text()
+        form.get_by_label("setdelete").check()
+        form.get_by_role("button", name="Create").click()
+        row = p.locator("tr[data-subscription]")
+        row.wait_for()
+        assert "monitor" in row.inner_text() and "setdelete" in row.inner_text()
+        api.process(bk_process_name="web")  # one event waits: no dispatcher runs here
+        goto(tab, "/procs?a=0&b=1")
+        goto(tab, "/events?a=0&b=1")
+        p.locator("tr[data-subscription]").wait_for()
+        cells = p.locator("tr[data-subscription] td").all_inner_texts()
+        assert cells[3:7] == ["0", "0", "1", "0"]  # delivered, failed, waiting, dropped
+        tab.screenshot("events")
+        found = api("POST", "/event/subscribe/search/0/0", {})
+        assert found["info"][0]["subscription_form"].split(",") == [
+            "processcreate", "processdelete", "processmodule", "processupdate", "setdelete"
+        ]  # fmt: skip
+        p.get_by_role("button", name="Delete monitor").click()
+        p.get_by_role("dialog").get_by_role("button", name="Delete").click()
+        p.get_by_text("No subscriptions yet.").wait_for()
+    finally:
+        stub.shutdown()
+        stub.server_close()

@@ -19,6 +19,8 @@ import os
 import re
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -57,9 +59,37 @@ CUSTOM = [
 ]
 
 
+class _Stub(BaseHTTPRequestHandler):
+    """The one callback URL the cases may name (§15: ping and telnet connect to it)."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
 @pytest.fixture
-def live_server(tmp_path):
-    with gunicorn(f"sqlite:///{tmp_path / 'proc.sqlite3'}", PROC_LOG_LEVEL="WARNING") as base:
+def callback():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def live_server(tmp_path, callback):
+    with gunicorn(
+        f"sqlite:///{tmp_path / 'proc.sqlite3'}",
+        PROC_LOG_LEVEL="WARNING",
+        # §15: the stub is on loopback; a watch with nothing new answers at once
+        PROC_EVENT_ALLOW_PRIVATE_CALLBACKS="1",
+        PROC_WATCH_HOLD_SECONDS="0.05",
+    ) as base:
         for kind, attr_id, bk_type, option, unique in CUSTOM:
             body = {
                 "bk_obj_id": kind,
@@ -75,9 +105,12 @@ def live_server(tmp_path):
 
 
 @pytest.mark.slow
-def test_schemathesis_finds_no_difference_between_document_and_server(live_server, tmp_path):
+def test_schemathesis_finds_no_difference_between_document_and_server(
+    live_server, callback, tmp_path
+):
     env = {
         **os.environ,
+        "PROC_ST_CALLBACK": callback,
         "SCHEMATHESIS_HOOKS": "tests.schemathesis_hooks",
         "PYTHONPATH": str(ROOT),
     }

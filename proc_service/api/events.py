@@ -16,7 +16,7 @@ from ..web.endpoint import HEADER, NULL, endpoint
 
 blp = Blueprint("events", __name__, url_prefix="/api/v3/event", description="Events")
 
-SCOPE = "/<account:bk_supplier_account>/<event_biz:bk_biz_id>"
+SCOPE = "/<event_account:bk_supplier_account>/<event_biz:bk_biz_id>"
 SUBSCRIPTION = {
     "subscription_name": "process-watcher",
     "system_name": "monitor",
@@ -36,8 +36,9 @@ SUBSCRIPTION = {
     body=schemas.SubscriptionSchema,
     result=schemas.SubscribedSchema,
     example=SUBSCRIPTION,
+    conflicts=False,  # a name the account has is v3.1's rebook, not a conflict
 )
-def subscribe(call, body):
+def subscribe_event(call, body):
     """subscribe_event: push the account's events named in subscription_form to callback_url
     (a name the account already has updates that subscription)"""
     return {"subscription_id": service.subscribe(call.session, call.account, call.actor, body)}
@@ -52,7 +53,7 @@ def subscribe(call, body):
     result=NullSchema,
     example={"callback_url": "https://monitor.example.com/cmdb/v2/events"},
 )
-def update_subscription(call, body, subscription_id: int):
+def update_event_subscribe(call, body, subscription_id: int):
     """update_event_subscribe: change a subscription"""
     service.update(call.session, call.account, call.actor, subscription_id, body)
     return NULL
@@ -61,7 +62,7 @@ def update_subscription(call, body, subscription_id: int):
 @endpoint(
     blp, "/subscribe" + SCOPE + "/<id:subscription_id>", "DELETE", op=Op.DELETE, result=NullSchema
 )
-def unsubscribe(call, subscription_id: int):
+def unsubscribe_event(call, subscription_id: int):
     """unsubscribe_event: stop a subscription"""
     service.unsubscribe(call.session, call.account, subscription_id)
     return NULL
@@ -90,8 +91,9 @@ def search_subscription(call, body):
     result=schemas.PingResultSchema,
     example={"callback_url": "https://monitor.example.com/cmdb/events", "data": "{}"},
     account=HEADER,
+    conflicts=False,
 )
-def ping_subscription(call, body):
+def testing_connection(call, body):
     """testing_connection (ping): POST data to callback_url, answer its status and body"""
     return service.ping(body["callback_url"], body["data"])
 
@@ -105,8 +107,9 @@ def ping_subscription(call, body):
     result=NullSchema,
     example={"callback_url": "https://monitor.example.com/cmdb/events"},
     account=HEADER,
+    conflicts=False,
 )
-def telnet_subscription(call, body):
+def telnet_connection(call, body):
     """testing_connection (telnet): open a TCP connection to callback_url's host and port"""
     service.telnet(body["callback_url"])
     return NULL

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, redirect, request
 
 from ..data import db
 from ..errors import ApiError, Op
-from ..services import health
+from ..services import health, subscriptions
 from ..web import metrics
 from ..web.envelope import ok
 
@@ -41,5 +41,7 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics_view():
-    body, content_type = metrics.exposition()
+    body, content_type = metrics.exposition(
+        lambda: subscriptions.delivery_figures(db.session(reads_only=True))
+    )
     return Response(body, content_type=content_type)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+import re
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from ..services.callbacks import URL_MAX
-from ..services.events import ACTIONS
+from ..services.events import ACTIONS, RESOURCES
+from ..services.subscriptions import EVENT_NAMES
 from .responses import enveloped
 
 TEXT = {"invalid": "1199007", "null": "1199007"}
@@ -13,13 +16,32 @@ INTEGER = {"invalid": "1199009", "null": "1199009"}
 LIST = {"invalid": "1199006", "null": "1199006"}
 
 
-def _text(max_length: int, required: bool = False, **kw) -> fields.String:
+def _text(max_length: int, required: bool = False, pattern: str | None = None, **kw):
+    rules = [validate.Length(max=max_length, error="1199006")]
+    metadata = {}
+    if pattern is not None:  # the server refuses exactly what the document's pattern does
+        whole = re.compile(pattern.removeprefix("^").removesuffix("$"))
+
+        def matches(value: str) -> None:
+            # fullmatch: Python's "$" also matches before a final newline, JSON Schema's not
+            if not whole.fullmatch(value):
+                raise ValidationError("1199006")
+
+        rules.append(matches)
+        metadata = {"pattern": pattern}
     return fields.String(
         required=required,
-        validate=validate.Length(max=max_length, error="1199006"),
+        validate=rules,
         error_messages={**TEXT, "required": "1199008"},
+        metadata=metadata,
         **kw,
     )
+
+
+# v3.1's event names, comma-separated (no spaces); a URL's form before its address is checked
+_NAME = "(?:" + "|".join(sorted(EVENT_NAMES)) + ")"
+FORM = f"^{_NAME}(?:,{_NAME})*$"
+URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+(?:[/?#]\S*)?$"
 
 
 class SubscriptionSchema(Schema):
@@ -31,14 +53,14 @@ class SubscriptionSchema(Schema):
 
     subscription_name = _text(256, required=True)
     system_name = _text(256, load_default="")
-    callback_url = _text(URL_MAX, required=True)
+    callback_url = _text(URL_MAX, required=True, pattern=URL)
     confirm_mode = fields.String(
         load_default="httpstatus",
         validate=validate.OneOf(["httpstatus", "regular"], error="1199006"),
         error_messages=TEXT,
     )
     confirm_pattern = _text(1024, load_default="")
-    subscription_form = _text(2048, required=True)
+    subscription_form = _text(2048, required=True, pattern=FORM)
     # bk-cmdb's field is time_out; its document said timeout, which it ignored: both, time_out
     # first (§15)
     time_out = fields.Integer(
@@ -48,25 +70,25 @@ class SubscriptionSchema(Schema):
         strict=True, load_default=None, allow_none=True, error_messages=INTEGER
     )
     # read-only keys a client may send back
-    subscription_id = fields.Raw(load_only=True)
-    bk_supplier_account = fields.Raw(load_only=True)
-    bk_biz_id = fields.Raw(load_only=True)
-    operator = fields.Raw(load_only=True)
-    last_time = fields.Raw(load_only=True)
-    statistics = fields.Raw(load_only=True)
-    delivery = fields.Raw(load_only=True)
+    subscription_id = fields.Raw(load_only=True, allow_none=True)
+    bk_supplier_account = fields.Raw(load_only=True, allow_none=True)
+    bk_biz_id = fields.Raw(load_only=True, allow_none=True)
+    operator = fields.Raw(load_only=True, allow_none=True)
+    last_time = fields.Raw(load_only=True, allow_none=True)
+    statistics = fields.Raw(load_only=True, allow_none=True)
+    delivery = fields.Raw(load_only=True, allow_none=True)
 
 
 class SubscriptionUpdateSchema(SubscriptionSchema):
     """An update may send only what changes."""
 
     subscription_name = _text(256)
-    callback_url = _text(URL_MAX)
+    callback_url = _text(URL_MAX, pattern=URL)
     confirm_mode = fields.String(
         validate=validate.OneOf(["httpstatus", "regular"], error="1199006"), error_messages=TEXT
     )
     confirm_pattern = _text(1024)
-    subscription_form = _text(2048)
+    subscription_form = _text(2048, pattern=FORM)
     system_name = _text(256)
 
 
@@ -83,7 +105,7 @@ class PageSchema(Schema):
     limit = fields.Integer(
         strict=True,
         load_default=200,
-        validate=validate.Range(min=0, max=200, error="1199035"),
+        validate=validate.Range(min=0, max=200, error="1199006"),
         error_messages=INTEGER,
     )
     sort = fields.String(
@@ -100,11 +122,23 @@ class PageSchema(Schema):
     )
 
 
+class SubscriptionConditionSchema(Schema):
+    """Equality on these; every key must hold."""
+
+    class Meta:
+        unknown = RAISE
+
+    subscription_id = fields.Integer(strict=True, error_messages=INTEGER)
+    subscription_name = _text(256)
+    system_name = _text(256)
+    callback_url = _text(URL_MAX)
+
+
 class SubscriptionSearchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    condition = fields.Dict(load_default=dict, error_messages=LIST)
+    condition = fields.Nested(SubscriptionConditionSchema, load_default=dict, error_messages=LIST)
     fields_ = fields.List(
         fields.String(error_messages=TEXT),
         data_key="fields",
@@ -119,7 +153,7 @@ class PingSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    callback_url = _text(URL_MAX, required=True)
+    callback_url = _text(URL_MAX, required=True, pattern=URL)
     data = _text(64 * 1024, load_default="")
 
 
@@ -127,7 +161,7 @@ class TelnetSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    callback_url = _text(URL_MAX, required=True)
+    callback_url = _text(URL_MAX, required=True, pattern=URL)
 
 
 class WatchSchema(Schema):
@@ -145,7 +179,7 @@ class WatchSchema(Schema):
     bk_fields = fields.List(
         fields.String(validate=validate.Length(max=128, error="1199006"), error_messages=TEXT),
         load_default=list,
-        validate=validate.Length(max=200, error="1199035"),
+        validate=validate.Length(max=200, error="1199006"),
         error_messages=LIST,
     )
     bk_start_from = fields.Integer(
@@ -155,8 +189,14 @@ class WatchSchema(Schema):
         validate=validate.Range(min=0, max=2**33, error="1199006"),
         error_messages=INTEGER,
     )
-    bk_cursor = _text(64, load_default="", allow_none=True)
-    bk_resource = _text(32, load_default=None, allow_none=True)
+    bk_cursor = _text(19, load_default="", allow_none=True, pattern="^[0-9]*$")
+    bk_resource = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf([*RESOURCES, ""], error="1199006"),
+        error_messages=TEXT,
+        metadata={"description": "when sent, the path's resource"},
+    )
     bk_supplier_account = _text(64, load_default=None, allow_none=True)
     bk_filter = fields.Dict(load_default=None, allow_none=True, error_messages=LIST)
 

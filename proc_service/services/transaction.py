@@ -91,6 +91,9 @@ def conflict(exc: IntegrityError) -> Exception:
             columns = {f"{kind.table}.{c}" for c in (*kind.unique_scope, *attr_ids)}
             if constraint == index or f"'{index}'" in message or failed == columns:
                 return ApiError(1199014, ",".join(attr_ids))
+    # §15: two subscriptions of an account cannot share a name
+    if constraint == "uq_event_subscriptions_name" or "event_subscriptions." in message:
+        return ApiError(1199014, "subscription_name")
     # an isonly custom attribute's index (§14)
     for index, attr_id in list(custom.INDEXED.items()):
         if constraint == index or f"'{index}'" in message:

@@ -49,6 +49,8 @@ class Endpoint:
     # its body schema is then ``body_for(model)`` (``body`` is the preset model's)
     kind: Kind | None = None
     body_for: Callable[[Kind], type[Schema]] | None = None
+    # whether it can answer 409 (a uniqueness rule); None: a create or update can
+    conflicts: bool | None = None
 
     def account_of(self, view_args: dict) -> str | None:
         if self.account == HEADER:
@@ -138,6 +140,7 @@ def endpoint(
     account: str = PATH,
     example: dict | None = None,
     kind: Kind | None = None,
+    conflicts: bool | None = None,
 ) -> Callable:
     """Route, document and wrap a view ``view(call, [body,] **path ids)``. It returns the
     envelope's data; None means "success". An endpoint with a body gives an ``example`` of it:
@@ -156,6 +159,7 @@ def endpoint(
         example=example,
         kind=kind,
         body_for=body_for,
+        conflicts=conflicts,
     )
 
     schema = body() if body is not None else None  # one instance: loading keeps no state
@@ -214,7 +218,10 @@ def _model_schema(declared: Endpoint, model: Kind) -> Schema:
 
 def _openapi(declared: Endpoint, name: str) -> dict:
     statuses = set(ERRORS)
-    if declared.op not in (Op.CREATE, Op.UPDATE):
+    conflicts = declared.conflicts
+    if conflicts is None:
+        conflicts = declared.op in (Op.CREATE, Op.UPDATE)
+    if not conflicts:
         statuses.discard(409)  # only creates and updates can break a uniqueness rule
     if declared.body is None:
         statuses.discard(413)  # the body is never read

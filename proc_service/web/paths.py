@@ -76,6 +76,18 @@ class ProcAccountConverter(AccountConverter):
     openapi: ClassVar[dict] = {"type": "string", "pattern": PROC_ACCOUNT_DOC, "maxLength": 64}
 
 
+class EventAccountConverter(AccountConverter):
+    """<event_account:...>: an account segment of /api/v3/event/subscribe, which is any
+    segment but "search", the route word of search_subscription (as in /proc paths)."""
+
+    regex = "(?!search(?:/|$))[^/]+"
+    openapi: ClassVar[dict] = {
+        "type": "string",
+        "pattern": f"^(?!search$){context.ACCOUNT.pattern}$",
+        "maxLength": 64,
+    }
+
+
 class ModuleNameConverter(BaseConverter):
     """<module_name:...>: the rest of the path, "/" included, even first ("/opt/app" arrives
     as "%2Fopt%2Fapp" and is decoded before routing); werkzeug's <path:> refuses a leading
@@ -93,6 +105,7 @@ CONVERTERS = {
     "attr_id": AttributeIdConverter,
     "account": AccountConverter,
     "proc_account": ProcAccountConverter,
+    "event_account": EventAccountConverter,
     "module_name": ModuleNameConverter,
 }
 

@@ -78,6 +78,10 @@ export const paths = {
   audit: "/api/v3/audit/search",
   businesses: (a) => `/api/v3/biz/search/${enc(a)}`,
   token: "/api/v3/auth/token",
+  subscribe: (a) => `/api/v3/event/subscribe/${enc(a)}/0`,
+  subscription: (a, id) => `/api/v3/event/subscribe/${enc(a)}/0/${enc(id)}`,
+  subSearch: (a) => `/api/v3/event/subscribe/search/${enc(a)}/0`,
+  ping: "/api/v3/event/subscribe/ping",
 };
 
 let granted = { token: null, pending: null };

@@ -9,8 +9,9 @@ import { formView } from "./form.js";
 import { detailView } from "./detail.js";
 import { topologyView } from "./topology.js";
 import { modelView } from "./model.js";
+import { eventsView } from "./events.js";
 
-const VIEWS = { "/": workspaceView, "/procs": listView, "/new": formView, "/edit": formView, "/proc": detailView, "/topo": topologyView, "/model": modelView };
+const VIEWS = { "/": workspaceView, "/procs": listView, "/new": formView, "/edit": formView, "/proc": detailView, "/topo": topologyView, "/model": modelView, "/events": eventsView };
 let current = 0;
 
 function header(params) {
@@ -25,7 +26,7 @@ function header(params) {
   if (a !== null && b !== null) {
     const page = route().page;
     const link = (target, label) => h("a", { href: href(target, { a, b }), "aria-current": page === target ? "page" : null }, label);
-    nav.append(link("/procs", t("processes")), link("/topo", t("topology")), link("/model", t("model")),
+    nav.append(link("/procs", t("processes")), link("/topo", t("topology")), link("/model", t("model")), link("/events", t("events")),
       h("span", { class: "where" }, `${t("account")} ${a} · ${t("business")} ${b}`),
       h("a", { href: "#/" }, t("change")));
   }
