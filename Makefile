@@ -1,4 +1,5 @@
-# make run   migrate, then serve the API (SQLite under instance/) on 127.0.0.1:8000
+# make run   migrate, then serve the API (SQLite under instance/) on 127.0.0.1:8000, with
+#            the event dispatcher beside it
 # make test  the whole test suite (SQLite and PostgreSQL; PostgreSQL tests skip if none runs)
 # make up    build and start compose.yaml (PostgreSQL, proc-service, nginx on 127.0.0.1:8080)
 # make down  stop and remove it (the database volume stays; deploy/compose down -v drops it)
@@ -16,8 +17,11 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	touch $@
 
+# The event dispatcher (docs/api.md §15) runs beside gunicorn and stops with it.
 run: $(BIN)/.installed
 	$(BIN)/flask --app wsgi migrate
+	$(BIN)/flask --app wsgi events run & dispatcher=$$!; \
+	trap 'kill $$dispatcher 2>/dev/null; wait $$dispatcher' EXIT; \
 	PROC_MIGRATE_ON_START=0 $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(BIN)/.installed

@@ -71,18 +71,20 @@ def test_bindings_sets_and_modules_make_events(client):
     ok(bind(client, pid, "m1"))
     ok(bind(client, pid, "m1"))  # already bound: nothing changes, no event
     ok(unbind(client, pid, "m1"))
+    ok(bind(client, pid, "m1"))
+    ok(client.delete(proc_url(pid=pid)))  # its binding goes with it: a relation delete too
     relation = events(client, "process_module")
     assert [(e["bk_event_type"], e["bk_detail"]) for e in relation] == [
         (kind, {"bk_process_id": pid, "bk_module_name": "m1", "bk_supplier_account": "0",
                 "bk_biz_id": 1})
-        for kind in ("create", "delete")
+        for kind in ("create", "delete", "create", "delete")
     ]  # fmt: skip
     assert [e["bk_detail"]["bk_set_id"] for e in events(client, "set")] == [made["bk_set_id"]]
     assert [e["bk_detail"]["bk_module_id"] for e in events(client, "module")] == [
         module["bk_module_id"]
     ]
     # the process's own events are not the relation's
-    assert [e["bk_event_type"] for e in events(client)] == ["create"]
+    assert [e["bk_event_type"] for e in events(client)] == ["create", "delete"]
 
 
 def test_a_write_that_fails_makes_no_event(client):

@@ -85,20 +85,23 @@ def record_instances(sess, scope, actor, action: str, kind: str, changes) -> Non
     _insert(sess, scope, actor, "instdata", kind, action, rows)
 
 
-def record_relation(sess, scope, actor, action: str, process_id: int, module_name: str) -> None:
-    """A process bound to (``create``) or unbound from (``delete``) a module name."""
-    detail = {
-        "bk_process_id": process_id,
-        "bk_module_name": module_name,
-        "bk_supplier_account": scope.account,
-        "bk_biz_id": scope.biz_id,
-    }
-    image = {"cur_data": detail, "pre_data": None}
-    if action == "delete":
+def record_relation(sess, scope, actor, action: str, process_id: int, *names: str) -> None:
+    """A process bound to (``create``) or unbound from (``delete``) module names: one event
+    each, in one statement."""
+    rows = []
+    for name in names:
+        detail = {
+            "bk_process_id": process_id,
+            "bk_module_name": name,
+            "bk_supplier_account": scope.account,
+            "bk_biz_id": scope.biz_id,
+        }
         image = {"cur_data": None, "pre_data": detail}
-    _insert(
-        sess, scope, actor, "relation", RELATION, action, [{"inst_id": process_id, "data": [image]}]
-    )
+        if action == "create":
+            image = {"cur_data": detail, "pre_data": None}
+        rows.append({"inst_id": process_id, "data": [image]})
+    if rows:
+        _insert(sess, scope, actor, "relation", RELATION, action, rows)
 
 
 # --- the watch -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ..data.models import Process, ProcessBinding
 from ..errors import not_found
 from ..scope import Actor, Scope
 from ..values import render
-from . import audit, counting, model, objects
+from . import audit, counting, events, model, objects
 from .transaction import write
 
 TICK = timedelta(microseconds=1)
@@ -92,6 +92,8 @@ def delete(sess: Session, kind: Kind, scope: Scope, actor: Actor, process_id: in
     # The foreign key cascades too; deleting here keeps the audit row and the data in step.
     sess.execute(sql_delete(ProcessBinding).where(bound))
     objects.delete(sess, kind, scope, actor, process, removed={"bk_module_names": names})
+    # its bindings went with it: a watcher of process_module hears of each (§15)
+    events.record_relation(sess, scope, actor, "delete", process_id, *names)
 
 
 def search(sess: Session, kind: Kind, scope: Scope, body: dict, regex_timeout_ms: int) -> dict:
