@@ -361,7 +361,9 @@ def test_a_dispatcher_killed_mid_delivery_loses_nothing(client, hooks, db_url):
     ids = [b["data"][0]["cur_data"]["bk_process_id"] for b in got]
     assert sorted(set(ids)) == pids
     repeats = len(got) - len(set(ids))
-    assert repeats <= 2, f"{repeats} events sent twice"  # the one (or two) in flight
+    # sent again: the one in flight and those confirmed since the cursor last moved (every 0.2 s
+    # here, at 0.1 s per event)
+    assert repeats <= 4, f"{repeats} events sent twice"
 
 
 def test_metrics_show_written_delivered_failed_and_waiting(client, hooks, dispatchers):

@@ -85,13 +85,21 @@ def checked(url: str, field: str = "callback_url") -> Target:
         raise ApiError(1199006, field) from None
 
 
+def _connected(address: str, port: int, timeout: float) -> socket.socket:
+    sock = socket.create_connection((address, port), timeout)
+    # as http.client's own connect: without it, a kept-alive connection waits for the peer's
+    # delayed ACK (40 ms) before each request's last segment
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _Pinned(http.client.HTTPConnection):
     def __init__(self, target: Target, timeout: float):
         super().__init__(target.host, target.port, timeout=timeout)
         self._address = target.address
 
     def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connected(self._address, self.port, self.timeout)
 
 
 class _PinnedTLS(http.client.HTTPSConnection):
@@ -102,31 +110,68 @@ class _PinnedTLS(http.client.HTTPSConnection):
         self._address = target.address
 
     def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connected(self._address, self.port, self.timeout)
         # SNI and certificate checks against the URL's host name, not the address
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
-def post(url: str, body: bytes, timeout: float) -> tuple[int, str]:
-    """POST ``body`` (JSON) to ``url``: the status and up to RESPONSE_CAP bytes of the answer.
-    Refused for a URL the rules refuse or a connection that fails or times out."""
-    target = resolve(url)
-    kind = _PinnedTLS if target.scheme == "https" else _Pinned
-    conn = kind(target, timeout)
-    try:
-        conn.request(
+class Sender:
+    """POSTs to callback URLs over one kept-alive connection, made again when the URL's checked
+    address or the URL changes; every post checks the URL and its address first."""
+
+    def __init__(self) -> None:
+        self._conn: http.client.HTTPConnection | None = None
+        self._key: tuple | None = None
+
+    def post(self, url: str, body: bytes, timeout: float) -> tuple[int, str]:
+        """The status and up to RESPONSE_CAP bytes of the answer; Refused for a URL the rules
+        refuse or a connection that fails or times out."""
+        target = resolve(url)
+        key = (target.scheme, target.host, target.port, target.address)
+        reused = self._conn is not None and self._key == key
+        if not reused:
+            self.close()
+            kind = _PinnedTLS if target.scheme == "https" else _Pinned
+            self._conn, self._key = kind(target, timeout), key
+        self._conn.timeout = timeout
+        try:
+            return self._exchange(target, body)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            self.close()
+            if not reused:
+                raise Refused("the connection closed before an answer") from None
+            # a kept-alive connection the subscriber had closed: once more on a new one
+            return self.post(url, body, timeout)
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise Refused(f"{type(exc).__name__}: {exc}"[:200]) from None
+
+    def _exchange(self, target: Target, body: bytes) -> tuple[int, str]:
+        self._conn.request(
             "POST",
             target.path,
             body=body,
             headers={"Content-Type": "application/json", "User-Agent": "proc-service-events"},
         )
-        resp = conn.getresponse()
+        resp = self._conn.getresponse()
         answer = resp.read(RESPONSE_CAP)
+        if resp.will_close or not resp.isclosed():  # closed by the peer, or not read to its end
+            self.close()
         return resp.status, answer.decode("utf-8", "replace")
-    except (OSError, http.client.HTTPException) as exc:
-        raise Refused(f"{type(exc).__name__}: {exc}"[:200]) from None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn, self._key = None, None
+
+
+def post(url: str, body: bytes, timeout: float) -> tuple[int, str]:
+    """One POST on a connection of its own (ping)."""
+    sender = Sender()
+    try:
+        return sender.post(url, body, timeout)
     finally:
-        conn.close()
+        sender.close()
 
 
 def telnet(url: str, timeout: float) -> None:

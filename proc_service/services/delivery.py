@@ -27,8 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 import re2
 from flask import Flask
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, or_, select, text, update
 
 from ..data.models import Event, EventHorizon, Subscription
 from . import callbacks
@@ -36,7 +35,12 @@ from .subscriptions import matching
 from .wakeup import WAKEUP
 
 log = logging.getLogger(__name__)
-BATCH = 100  # events read per round of one subscription
+BATCH = 500  # events read per round of one subscription
+FLUSH_EVERY, FLUSH_SECONDS = 50, 0.2  # how often the cursor moves while delivering
+IDLE_SECONDS = 2.0  # a subscription with nothing new keeps its lease and thread this long
+TURN_SECONDS = 10.0
+ROUNDS_PER_SECOND = 10
+MORE, SENT, NONE, STOP = "more", "sent", "none", "stop"
 
 
 def settings() -> dict:
@@ -87,6 +91,7 @@ class Dispatcher:
         self.pool = ThreadPoolExecutor(self.config["workers"], thread_name_prefix="deliver")
         self.sessions = app.extensions["db_sessionmaker"]
         self.last_retention = 0.0
+        self.stopping = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
         WAKEUP.listen(self.app.config["DATABASE_URL"])
@@ -101,6 +106,10 @@ class Dispatcher:
             except Exception:  # the database is away: try again next round
                 log.exception("dispatcher round failed")
             WAKEUP.wait(generation, self.config["poll"])
+            # at most ROUNDS_PER_SECOND: under a stream of commits every one wakes this loop,
+            # and a subscription being delivered to is followed by its own thread anyway
+            stop.wait(1 / ROUNDS_PER_SECOND)
+        self.stopping.set()  # deliveries in flight end after their current event
         self.pool.shutdown(wait=True)
 
     def round(self) -> None:
@@ -153,12 +162,30 @@ class Dispatcher:
             return taken.rowcount == 1
 
     def _deliver_all(self, subscription_id: int) -> None:
+        """Deliver to one subscription while it has events, and for IDLE_SECONDS after (woken
+        by the next commit): the lease is kept, so an event a moment later goes at once."""
+        sender = callbacks.Sender()  # one kept-alive connection for the run
+        started = idle_since = time.monotonic()
         try:
-            while self._deliver_batch(subscription_id):
-                pass
+            # a turn ends after TURN_SECONDS, so that more subscriptions than worker threads
+            # all get their turns (the next round leases this one again)
+            while not self.stopping.is_set() and time.monotonic() - started < TURN_SECONDS:
+                generation = WAKEUP.generation()
+                outcome = self._deliver_batch(subscription_id, sender)
+                if outcome == STOP:
+                    break
+                if outcome == MORE:
+                    idle_since = time.monotonic()
+                    continue
+                if outcome == SENT:
+                    idle_since = time.monotonic()
+                if time.monotonic() - idle_since > IDLE_SECONDS:
+                    break
+                WAKEUP.wait(generation, self.config["poll"])
         except Exception:
             log.exception("delivery to subscription %s failed", subscription_id)
         finally:
+            sender.close()
             with self.sessions() as sess, sess.begin():
                 sess.execute(
                     update(Subscription)
@@ -171,12 +198,17 @@ class Dispatcher:
             with self.lock:
                 self.busy.discard(subscription_id)
 
-    def _deliver_batch(self, subscription_id: int) -> bool:
-        """Deliver the next events in order; True when a full batch went and more may wait."""
+    def _deliver_batch(self, subscription_id: int, sender: callbacks.Sender) -> str:
+        """Deliver the next events in order: MORE (a full batch went), SENT (some went, none
+        waits), NONE (none waited) or STOP (a failure, the lease lost, or stopping). The cursor
+        moves after every FLUSH_EVERY confirmed events (or FLUSH_SECONDS): a dispatcher that
+        dies sends at most those again."""
         with self.sessions() as sess, sess.begin():
             row = sess.get(Subscription, subscription_id)
             if row is None or row.lease_owner != self.owner:
-                return False
+                return STOP
+            if row.next_attempt_time and row.next_attempt_time > datetime.now(UTC):
+                return STOP  # backing off after a failure
             sess.expunge(row)
             events = sess.scalars(
                 select(Event)
@@ -190,59 +222,87 @@ class Dispatcher:
             ).all()
             for event in events:
                 sess.expunge(event)
+        if not events:
+            return NONE
+        confirmed: list[Event] = []
+        flushed_at = time.monotonic()
         for event in events:
-            error = self._send(row, event)
-            with self.sessions() as sess, sess.begin():
-                if not self._record(sess, row, event, error):
-                    return False  # lease lost, or a failure: the next attempt waits
-        return len(events) == BATCH
+            if self.stopping.is_set():
+                break
+            error = self._send(row, event, sender)
+            if error:  # the next attempt waits (capped backoff)
+                self._flush(row, confirmed)
+                self._failed(row, error)
+                return STOP
+            confirmed.append(event)
+            if len(confirmed) >= FLUSH_EVERY or time.monotonic() - flushed_at > FLUSH_SECONDS:
+                if not self._flush(row, confirmed):
+                    return STOP  # the lease went to another dispatcher
+                confirmed, flushed_at = [], time.monotonic()
+        if not self._flush(row, confirmed) or self.stopping.is_set():
+            return STOP
+        return MORE if len(events) == BATCH else SENT
 
-    def _send(self, row: Subscription, event: Event) -> str:
+    def _send(self, row: Subscription, event: Event, sender: callbacks.Sender) -> str:
         body = json.dumps(push_body(event, row), ensure_ascii=False).encode()
         try:
-            status, answer = callbacks.post(row.callback_url, body, row.time_out)
+            status, answer = sender.post(row.callback_url, body, row.time_out)
         except callbacks.Refused as exc:
             return str(exc)
         if confirmed(row, status, answer):
             return ""
         return f"not confirmed: HTTP {status}"
 
-    def _record(self, sess: Session, row: Subscription, event: Event, error: str) -> bool:
-        now = datetime.now(UTC)
-        mine = [
+    def _mine(self, row: Subscription) -> list:
+        return [
             Subscription.subscription_id == row.subscription_id,
             Subscription.lease_owner == self.owner,
         ]
-        if not error:
+
+    def _flush(self, row: Subscription, confirmed: list[Event]) -> bool:
+        """Move the cursor past ``confirmed`` and renew the lease; False if the lease is gone.
+        On PostgreSQL without waiting for the commit to reach the disk: a cursor lost in a
+        crash only means events sent again, which at least once allows."""
+        if not confirmed:
+            return True
+        now = datetime.now(UTC)
+        with self.sessions() as sess, sess.begin():
+            if sess.get_bind().dialect.name == "postgresql":
+                sess.execute(text("SET LOCAL synchronous_commit = off"))
             moved = sess.execute(
                 update(Subscription)
-                .where(*mine, Subscription.cursor < event.id)
+                .where(*self._mine(row), Subscription.cursor < confirmed[-1].id)
                 .values(
-                    cursor=event.id,
-                    total=Subscription.total + 1,
+                    cursor=confirmed[-1].id,
+                    total=Subscription.total + len(confirmed),
                     attempts=0,
                     last_success_time=now,
                     next_attempt_time=None,
                     lease_until=now + timedelta(seconds=self.config["lease"]),
                 )
             )
+            row.attempts = 0
             return moved.rowcount == 1
+
+    def _failed(self, row: Subscription, error: str) -> None:
+        """Count the failure and set when the next attempt may be made (capped backoff)."""
+        now = datetime.now(UTC)
         attempts = row.attempts + 1
         wait = min(
             self.config["backoff_cap"], self.config["backoff_base"] * 2 ** min(attempts - 1, 30)
         )
-        sess.execute(
-            update(Subscription)
-            .where(*mine)
-            .values(
-                failure=Subscription.failure + 1,
-                attempts=Subscription.attempts + 1,
-                last_error=error[:512],
-                last_error_time=now,
-                next_attempt_time=now + timedelta(seconds=wait),
+        with self.sessions() as sess, sess.begin():
+            sess.execute(
+                update(Subscription)
+                .where(*self._mine(row))
+                .values(
+                    failure=Subscription.failure + 1,
+                    attempts=Subscription.attempts + 1,
+                    last_error=error[:512],
+                    last_error_time=now,
+                    next_attempt_time=now + timedelta(seconds=wait),
+                )
             )
-        )
-        return False
 
     def retain(self) -> None:
         """Remove events past the retention; count, per subscription, those it never got."""
