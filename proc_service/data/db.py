@@ -124,7 +124,11 @@ def write(sess: Session):
 @contextmanager
 def read(sess: Session, snapshot: bool = False):
     """A read transaction; ``snapshot`` makes several statements see one state of the data
-    (a page and its count). SQLite's WAL transactions already do."""
+    (a page and its count). SQLite's WAL transactions already do. Inside a read transaction
+    already open (the request's, web/endpoint.py), it reads there."""
+    if sess.in_transaction():
+        yield sess
+        return
     with sess.begin():
         if snapshot and sess.get_bind().dialect.name == "postgresql":
             sess.connection(execution_options={"isolation_level": "REPEATABLE READ"})

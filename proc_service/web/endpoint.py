@@ -192,19 +192,28 @@ def _with_model(declared: Endpoint, call: Call, view: Callable, ids: dict, schem
     """Run ``view`` with the account's model of the declared kind, its body validated against
     that model. A write whose model changed before its transaction (models.ModelChanged) is
     validated again against the new one and run again."""
+    if not declared.op.writes:
+        # A read is one transaction (one snapshot on PostgreSQL): the model version, then what
+        # the view reads; the version is checked where the data is read, at no extra BEGIN.
+        with db.read(call.session, snapshot=True):
+            call.model = models.current(call.session, call.account, declared.kind)
+            args = [load(_schema_of(declared, call.model, schema), json_body())] if schema else []
+            return view(call, *args, **ids)
     for _ in range(MODEL_ATTEMPTS):
         call.model = models.current(call.session, call.account, declared.kind)
-        args = []
-        if schema is not None:
-            if declared.body_for is None or call.model is declared.kind:
-                args = [load(schema, json_body())]
-            else:
-                args = [load(_model_schema(declared, call.model), json_body())]
+        args = [load(_schema_of(declared, call.model, schema), json_body())] if schema else []
         try:
             return view(call, *args, **ids)
         except models.ModelChanged:  # its transaction is rolled back: try again
             continue
     raise ApiError(declared.op.code)  # the model kept changing: 503, try again
+
+
+def _schema_of(declared: Endpoint, model: Kind, schema: Schema) -> Schema:
+    """The body schema for ``model``: the declared one for the preset model."""
+    if declared.body_for is None or model is declared.kind:
+        return schema
+    return _model_schema(declared, model)
 
 
 def _model_schema(declared: Endpoint, model: Kind) -> Schema:
