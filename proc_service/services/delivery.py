@@ -40,7 +40,6 @@ FLUSH_EVERY, FLUSH_SECONDS = 50, 0.2  # how often the cursor moves while deliver
 IDLE_SECONDS = 2.0  # a subscription with nothing new keeps its lease and thread this long
 TURN_SECONDS = 10.0
 ROUNDS_PER_SECOND = 10
-MORE, SENT, NONE, STOP = "more", "sent", "none", "stop"
 
 
 def settings() -> dict:
@@ -73,6 +72,29 @@ def push_body(event: Event, row: Subscription) -> dict:
         "subscription_id": row.subscription_id,
         "cursor": str(event.id),
     }
+
+
+class _Turn:
+    """Where one turn of one subscription stands: the cursor past the events confirmed (in
+    memory until flushed), those not yet written, and when the lease was last renewed."""
+
+    def __init__(self) -> None:
+        self.cursor: int = 0
+        self.pending: list[Event] = []
+        self.flushed = self.renewed = time.monotonic()
+
+
+def _pending(row: Subscription, cursor: int):
+    """The events after ``cursor`` the subscription takes, in order."""
+    return (
+        select(Event)
+        .where(
+            Event.bk_supplier_account == row.bk_supplier_account,
+            Event.id > cursor,
+            matching(row.subscription_form),
+        )
+        .order_by(Event.id)
+    )
 
 
 def confirmed(row: Subscription, status: int, answer: str) -> bool:
@@ -162,86 +184,91 @@ class Dispatcher:
             return taken.rowcount == 1
 
     def _deliver_all(self, subscription_id: int) -> None:
-        """Deliver to one subscription while it has events, and for IDLE_SECONDS after (woken
-        by the next commit): the lease is kept, so an event a moment later goes at once."""
-        sender = callbacks.Sender()  # one kept-alive connection for the run
+        """One turn of one subscription: deliver while it has events, and for IDLE_SECONDS
+        after (woken by the next commit), at most TURN_SECONDS, so that more subscriptions than
+        worker threads all get turns (the next round leases this one again). The cursor lives
+        in memory during the turn and is written after every FLUSH_EVERY confirmed events or
+        FLUSH_SECONDS (and at the end): a dispatcher that dies sends at most those again."""
+        sender = callbacks.Sender()  # one kept-alive connection for the turn
+        turn = _Turn()
         started = idle_since = time.monotonic()
         try:
-            # a turn ends after TURN_SECONDS, so that more subscriptions than worker threads
-            # all get their turns (the next round leases this one again)
-            while not self.stopping.is_set() and time.monotonic() - started < TURN_SECONDS:
+            row = self._load(subscription_id)
+            turn.cursor = row.cursor if row is not None else 0
+            while row is not None and not self.stopping.is_set():
+                if time.monotonic() - started > TURN_SECONDS:
+                    break
+                renew = time.monotonic() - turn.renewed > self.config["lease"] / 4
+                if renew and not self._flush(row, turn):  # renews the lease, or finds it lost
+                    break
                 generation = WAKEUP.generation()
-                outcome = self._deliver_batch(subscription_id, sender)
-                if outcome == STOP:
-                    break
-                if outcome == MORE:
-                    idle_since = time.monotonic()
+                with self.sessions() as sess, sess.begin():
+                    events = sess.scalars(_pending(row, turn.cursor).limit(BATCH)).all()
+                    for event in events:
+                        sess.expunge(event)
+                if not events:
+                    if turn.pending and not self._flush(row, turn):
+                        break
+                    if time.monotonic() - idle_since > IDLE_SECONDS:
+                        break
+                    WAKEUP.wait(generation, self.config["poll"])
                     continue
-                if outcome == SENT:
-                    idle_since = time.monotonic()
-                if time.monotonic() - idle_since > IDLE_SECONDS:
+                idle_since = time.monotonic()
+                if not self._deliver(row, events, sender, turn):
                     break
-                WAKEUP.wait(generation, self.config["poll"])
         except Exception:
             log.exception("delivery to subscription %s failed", subscription_id)
         finally:
             sender.close()
-            with self.sessions() as sess, sess.begin():
-                sess.execute(
-                    update(Subscription)
-                    .where(
-                        Subscription.subscription_id == subscription_id,
-                        Subscription.lease_owner == self.owner,
-                    )
-                    .values(lease_until=None, lease_owner="")
-                )
-            with self.lock:
-                self.busy.discard(subscription_id)
+            try:
+                if turn.pending:
+                    self._flush(row, turn)
+            finally:
+                self._release(subscription_id)
 
-    def _deliver_batch(self, subscription_id: int, sender: callbacks.Sender) -> str:
-        """Deliver the next events in order: MORE (a full batch went), SENT (some went, none
-        waits), NONE (none waited) or STOP (a failure, the lease lost, or stopping). The cursor
-        moves after every FLUSH_EVERY confirmed events (or FLUSH_SECONDS): a dispatcher that
-        dies sends at most those again."""
+    def _load(self, subscription_id: int) -> Subscription | None:
+        """The subscription, if this dispatcher holds its lease and it is not backing off."""
         with self.sessions() as sess, sess.begin():
             row = sess.get(Subscription, subscription_id)
             if row is None or row.lease_owner != self.owner:
-                return STOP
+                return None
             if row.next_attempt_time and row.next_attempt_time > datetime.now(UTC):
-                return STOP  # backing off after a failure
+                return None
             sess.expunge(row)
-            events = sess.scalars(
-                select(Event)
-                .where(
-                    Event.bk_supplier_account == row.bk_supplier_account,
-                    Event.id > row.cursor,
-                    matching(row.subscription_form),
-                )
-                .order_by(Event.id)
-                .limit(BATCH)
-            ).all()
-            for event in events:
-                sess.expunge(event)
-        if not events:
-            return NONE
-        confirmed: list[Event] = []
-        flushed_at = time.monotonic()
+            return row
+
+    def _deliver(self, row, events, sender, turn: _Turn) -> bool:
+        """Send ``events`` in order; False to end the turn (a failure, the lease lost,
+        stopping)."""
         for event in events:
             if self.stopping.is_set():
-                break
+                return False
             error = self._send(row, event, sender)
             if error:  # the next attempt waits (capped backoff)
-                self._flush(row, confirmed)
+                self._flush(row, turn)
                 self._failed(row, error)
-                return STOP
-            confirmed.append(event)
-            if len(confirmed) >= FLUSH_EVERY or time.monotonic() - flushed_at > FLUSH_SECONDS:
-                if not self._flush(row, confirmed):
-                    return STOP  # the lease went to another dispatcher
-                confirmed, flushed_at = [], time.monotonic()
-        if not self._flush(row, confirmed) or self.stopping.is_set():
-            return STOP
-        return MORE if len(events) == BATCH else SENT
+                return False
+            turn.pending.append(event)
+            turn.cursor = event.id
+            due = (
+                len(turn.pending) >= FLUSH_EVERY or time.monotonic() - turn.flushed > FLUSH_SECONDS
+            )
+            if due and not self._flush(row, turn):
+                return False  # the lease went to another dispatcher
+        return True
+
+    def _release(self, subscription_id: int) -> None:
+        with self.sessions() as sess, sess.begin():
+            sess.execute(
+                update(Subscription)
+                .where(
+                    Subscription.subscription_id == subscription_id,
+                    Subscription.lease_owner == self.owner,
+                )
+                .values(lease_until=None, lease_owner="")
+            )
+        with self.lock:
+            self.busy.discard(subscription_id)
 
     def _send(self, row: Subscription, event: Event, sender: callbacks.Sender) -> str:
         body = json.dumps(push_body(event, row), ensure_ascii=False).encode()
@@ -259,30 +286,31 @@ class Dispatcher:
             Subscription.lease_owner == self.owner,
         ]
 
-    def _flush(self, row: Subscription, confirmed: list[Event]) -> bool:
-        """Move the cursor past ``confirmed`` and renew the lease; False if the lease is gone.
+    def _flush(self, row: Subscription, turn: _Turn) -> bool:
+        """Write the turn's cursor and counts, and renew the lease; False if the lease is gone.
         On PostgreSQL without waiting for the commit to reach the disk: a cursor lost in a
         crash only means events sent again, which at least once allows."""
-        if not confirmed:
-            return True
         now = datetime.now(UTC)
+        values: dict = {"lease_until": now + timedelta(seconds=self.config["lease"])}
+        if turn.pending:
+            values |= {
+                "cursor": turn.cursor,
+                "total": Subscription.total + len(turn.pending),
+                "attempts": 0,
+                "last_success_time": now,
+                "next_attempt_time": None,
+            }
         with self.sessions() as sess, sess.begin():
             if sess.get_bind().dialect.name == "postgresql":
                 sess.execute(text("SET LOCAL synchronous_commit = off"))
-            moved = sess.execute(
-                update(Subscription)
-                .where(*self._mine(row), Subscription.cursor < confirmed[-1].id)
-                .values(
-                    cursor=confirmed[-1].id,
-                    total=Subscription.total + len(confirmed),
-                    attempts=0,
-                    last_success_time=now,
-                    next_attempt_time=None,
-                    lease_until=now + timedelta(seconds=self.config["lease"]),
-                )
-            )
+            moved = sess.execute(update(Subscription).where(*self._mine(row)).values(**values))
+        if moved.rowcount != 1:
+            return False
+        if turn.pending:
             row.attempts = 0
-            return moved.rowcount == 1
+        turn.pending, turn.flushed = [], time.monotonic()
+        turn.renewed = turn.flushed
+        return True
 
     def _failed(self, row: Subscription, error: str) -> None:
         """Count the failure and set when the next attempt may be made (capped backoff)."""
