@@ -143,7 +143,9 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "S
 
 def test_a_search_is_three_statements(app, client, db_url):
     """The account's model version (§14: one row by its key), the count, the page: however
-    many rows and conditions."""
+    many rows and conditions. The version is read on the driver's connection (its cost through
+    SQLAlchemy was most of a detail's model overhead), which SQLAlchemy's events do not see:
+    they see the other two."""
     ids = bulk(client, 50, proc_num=1, port=80)
     create(client, bk_process_name="unbound", proc_num=2)
     insert_bindings(db_url, [(pid, "web") for pid in ids])
@@ -169,8 +171,8 @@ def test_a_search_is_three_statements(app, client, db_url):
         finally:
             event.remove(engine, "before_cursor_execute", record)
         assert data["count"] == 50 and len(data["info"]) == 50, body
-        assert len(statements) == 3, (body, statements)
-        assert "model_versions" in statements[0], statements
+        assert len(statements) == 2, (body, statements)
+        assert not any("model_versions" in s for s in statements), statements
 
 
 @pytest.mark.parametrize("pattern", ["a{256}", "a{1,256}", "a{300,}", "(ab){1000}"])
