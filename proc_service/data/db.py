@@ -3,8 +3,13 @@ engine, and the SQLite settings the contract asks for (§9)."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
 import time
-from contextlib import contextmanager
+import weakref
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -16,6 +21,52 @@ from sqlalchemy.orm import Session, sessionmaker
 from .regex import sqlite_regexp
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+class WriteQueue:
+    """SQLite's writers take turns here before BEGIN IMMEDIATE (issue 18). Without it, writers
+    that meet a held write lock sleep in SQLite's busy handler, which polls with growing sleeps:
+    a writer could wait half a second for a lock that was free after a millisecond. Here they
+    queue: a lock per process (threads), then an flock on ``<database>-writers`` (processes:
+    gunicorn's workers), where the kernel wakes the next waiter when the holder releases it.
+    Writers outside this service (the sqlite3 shell, a backup) still meet the busy handler."""
+
+    def __init__(self, database: str | None, timeout_s: float):
+        self._lock = threading.Lock()
+        self._path = f"{database}-writers" if database and database != ":memory:" else None
+        self._timeout = timeout_s
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # a forked worker opens its own
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def turn(self):
+        # past the busy timeout, the same answer SQLite's own wait would give
+        if not self._lock.acquire(timeout=self._timeout):
+            raise OperationalError(
+                "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
+            )
+        try:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+
+_QUEUES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def make_engine(
@@ -38,6 +89,7 @@ def make_engine(
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    _QUEUES[engine] = WriteQueue(parsed.database, busy_timeout_ms / 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -114,8 +166,10 @@ def engines(app: Flask) -> list[Engine]:
 
 @contextmanager
 def write(sess: Session):
-    """A write transaction: commits on success, rolls back on any error."""
-    with sess.begin():
+    """A write transaction: commits on success, rolls back on any error. On SQLite, in turn
+    with the other writers (WriteQueue)."""
+    queue = _QUEUES.get(sess.get_bind())
+    with queue.turn() if queue is not None else nullcontext(), sess.begin():
         # Options apply when the session procures its connection, before BEGIN is issued.
         sess.connection(execution_options={"write": True})
         yield sess

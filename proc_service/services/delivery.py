@@ -11,6 +11,7 @@ that takes it, as bk-cmdb v3.1's push body.
   subscriber holds only its own worker thread, never another subscription's deliveries.
 - Retention: events older than PROC_EVENT_RETENTION_HOURS are removed; what a subscription had
   not received is counted in its ``dropped``.
+- Its writes go through db.write: on SQLite they take their turn with the app's writers.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import re2
 from flask import Flask
 from sqlalchemy import delete, func, or_, select, text, update
 
+from ..data import db
 from ..data.models import Event, EventHorizon, Subscription
 from . import callbacks
 from .subscriptions import matching
@@ -168,7 +170,7 @@ class Dispatcher:
     def _lease(self, subscription_id: int) -> bool:
         now = datetime.now(UTC)
         until = now + timedelta(seconds=self.config["lease"])
-        with self.sessions() as sess, sess.begin():
+        with self.sessions() as sess, db.write(sess):
             taken = sess.execute(
                 update(Subscription)
                 .where(
@@ -258,7 +260,7 @@ class Dispatcher:
         return True
 
     def _release(self, subscription_id: int) -> None:
-        with self.sessions() as sess, sess.begin():
+        with self.sessions() as sess, db.write(sess):
             sess.execute(
                 update(Subscription)
                 .where(
@@ -300,7 +302,7 @@ class Dispatcher:
                 "last_success_time": now,
                 "next_attempt_time": None,
             }
-        with self.sessions() as sess, sess.begin():
+        with self.sessions() as sess, db.write(sess):
             if sess.get_bind().dialect.name == "postgresql":
                 sess.execute(text("SET LOCAL synchronous_commit = off"))
             moved = sess.execute(update(Subscription).where(*self._mine(row)).values(**values))
@@ -319,7 +321,7 @@ class Dispatcher:
         wait = min(
             self.config["backoff_cap"], self.config["backoff_base"] * 2 ** min(attempts - 1, 30)
         )
-        with self.sessions() as sess, sess.begin():
+        with self.sessions() as sess, db.write(sess):
             sess.execute(
                 update(Subscription)
                 .where(*self._mine(row))
@@ -335,7 +337,7 @@ class Dispatcher:
     def retain(self) -> None:
         """Remove events past the retention; count, per subscription, those it never got."""
         cutoff = datetime.now(UTC) - timedelta(hours=self.config["retention_hours"])
-        with self.sessions() as sess, sess.begin():
+        with self.sessions() as sess, db.write(sess):
             through = sess.scalar(select(func.max(Event.id)).where(Event.action_time < cutoff))
             if through is None:
                 return
