@@ -107,7 +107,13 @@ def test_no_plan_scans_sorts_or_loops_after_analyze(plans_before_and_after_analy
         ("ix_processes_priority", "search, sort -priority", "sort of the whole business"),
         ("uq_processes_name", "search, sort bk_process_name", "sort of the whole business"),
         ("ix_processes_func_name", "search, bk_func_name equal to one value", "sequential"),
-        ("ix_processes_name_trgm", "search, bk_process_name plain value (substring)", "whole"),
+        # without it PostgreSQL reads the whole business, through another index or by a
+        # sequential scan, as the statistics' sample decides: either is reported
+        (
+            "ix_processes_name_trgm",
+            "search, bk_process_name plain value (substring)",
+            "whole|sequential",
+        ),
     ],
 )
 def test_dropping_an_index_is_caught(loaded, plans_before_and_after_analyze, index, request_name,
@@ -123,4 +129,4 @@ def test_dropping_an_index_is_caught(loaded, plans_before_and_after_analyze, ind
             found = _report(_plans(loaded, only=request_name))
         finally:
             conn.execute(definition)
-    assert any(problem in p for p in found), (index, found)
+    assert any(one in p for p in found for one in problem.split("|")), (index, found)
