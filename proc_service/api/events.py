@@ -3,7 +3,6 @@ path → schemas.events → services.subscriptions / services.events → models.
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from ..errors import ApiError, Op
@@ -11,7 +10,6 @@ from ..schemas import events as schemas
 from ..schemas.responses import NullSchema
 from ..services import events as log
 from ..services import subscriptions as service
-from ..services.wakeup import WAKEUP
 from ..web.endpoint import HEADER, NULL, endpoint
 
 blp = Blueprint("events", __name__, url_prefix="/api/v3/event", description="Events")
@@ -130,5 +128,4 @@ def resource_watch(call, body, bk_resource: str):
     now), held up to 20 s until one commits"""
     if body.get("bk_resource") not in (None, "", bk_resource):
         raise ApiError(1199006, "bk_resource")
-    WAKEUP.listen(current_app.config["DATABASE_URL"])
     return log.watch(call.session, call.account, bk_resource, body)

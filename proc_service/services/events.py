@@ -134,6 +134,7 @@ def watch(sess: Session, account: str, resource: str, body: dict) -> dict:
     """bk-cmdb's resource_watch: the events of ``resource`` after the cursor (or from a time,
     or from now), held until one commits or the hold time passes."""
     config = current_app.config
+    WAKEUP.listen(config["DATABASE_URL"])  # this process's LISTEN thread (PostgreSQL), once
     obj_type = RESOURCES[resource]
     types = body.get("bk_event_types") or list(ACTIONS)
     fields = body.get("bk_fields") or []

@@ -93,7 +93,7 @@ export async function eventsView(target, params, live) {
   const rows = found.info.map((s) => h("tr", { "data-subscription": s.subscription_id },
     h("td", {}, s.subscription_name, s.system_name ? h("span", { class: "muted" }, ` (${s.system_name})`) : null),
     h("td", { class: "wrap" }, s.callback_url),
-    h("td", { class: "wrap" }, s.subscription_form.split(",").join(", ")),
+    h("td", { class: "events" }, s.subscription_form.split(",").join(", ")),
     h("td", { class: "num" }, String(s.statistics.total)),
     h("td", { class: "num" }, String(s.statistics.failure)),
     h("td", { class: "num" }, String(s.delivery.waiting)),
