@@ -3,10 +3,10 @@ change it records, and audit search."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, tzinfo
 
+import orjson
 from sqlalchemy.orm import Session
 
 from ..attributes import AUDIT
@@ -106,24 +106,25 @@ def record_many(
         "op_from": actor.op_from,
         "op_time": datetime.now(UTC),
         "request_id": actor.request_id,
-        "rows": json.dumps(
+        "rows": orjson.dumps(
             [
                 {"inst_id": inst_id, "content": {"pre_data": pre, "cur_data": cur}}
                 for inst_id, pre, cur in changes
-            ],
-            ensure_ascii=False,
-        ),
+            ]
+        ).decode(),
     }
-    sess.execute(_MANY[sess.get_bind().dialect.name], params)
+    ids = sess.execute(_MANY[sess.get_bind().dialect.name], params).scalars().all()
     if event and target in events.INSTANCE_KINDS:
-        events.record_instances(sess, scope, actor, VERBS[op_type], target, changes)
+        # Issue 18: the events copy the images from the rows just written, in the database,
+        # rather than sending and parsing them a second time.
+        events.record_instances(sess, ids)
 
 
 _MANY = json_array_insert(
     "INSERT INTO audit_log (bk_supplier_account, bk_biz_id, op_type, op_target, inst_id,"
     " op_desc, operator, op_from, op_time, request_id, content)"
     " SELECT :account, :biz, :op_type, :target, {inst_id}, :desc, :operator, :op_from,"
-    " :op_time, :request_id, {content} FROM {elements} ORDER BY {position}",
+    " :op_time, :request_id, {content} FROM {elements} ORDER BY {position} RETURNING id",
     ints=("inst_id",),
     objects=("content",),
     time="op_time",

@@ -35,6 +35,28 @@ def to_dict(kind: Kind, obj) -> dict:
     }
 
 
+def images(kind: Kind, rows) -> list[dict]:
+    """Rows of the kind's preset and system columns, then ``custom``, as to_dict's dicts: the
+    batch update's 1000 pre-images (issue 18: to_dict's per-field lookups were a third of
+    its Python time)."""
+    plain = [a.id for a in (*kind.preset, *kind.system)]
+    times = [a.id for a in (*kind.preset, *kind.system) if a.type == "time"]
+    preset, own = plain[: len(kind.preset)], [a.id for a in kind.custom]
+    found = []
+    for row in rows:
+        values = dict(zip(plain, row))
+        for name in times:
+            values[name] = render(values[name])
+        if own:
+            stored = row[-1] or {}
+            image = {name: values[name] for name in preset}
+            image.update((name, stored.get(name)) for name in own)
+            image.update((a.id, values[a.id]) for a in kind.system)
+            values = image
+        found.append(values)
+    return found
+
+
 def split(kind: Kind, values: dict) -> tuple[dict, dict]:
     """Body values as (columns, custom values): the custom ones live in one JSON column."""
     if not kind.custom:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..attributes import PROCESS, Kind
 from ..data import custom, db, query
 from ..data.models import Process, ProcessBinding
+from ..data.sql import id_in
 from ..errors import not_found
 from ..scope import Actor, Scope
 from ..values import render
@@ -54,12 +55,16 @@ def batch_update(
     # Locked in id order, so that two overlapping batches do not wait on each other's rows;
     # read by the key in its order, even before PostgreSQL has statistics (db.index_order).
     db.index_order(sess)
-    rows = sess.execute(
-        select(*read, table.c.custom)
-        .where(*scoped, table.c.bk_process_id.in_(ids))
-        .order_by(table.c.bk_process_id)
-        .with_for_update()
-    ).all()
+    rows = (
+        sess.connection()
+        .execute(
+            select(*read, table.c.custom)
+            .where(*scoped, id_in(table.c.bk_process_id, ids))
+            .order_by(table.c.bk_process_id)
+            .with_for_update()
+        )
+        .all()
+    )
     missing_ids = sorted(set(ids) - {row.bk_process_id for row in rows})
     if missing_ids:
         raise not_found("bk_process_id " + ",".join(map(str, missing_ids)))
@@ -72,14 +77,15 @@ def batch_update(
         columns = {**columns, "custom": custom.custom_merge(table.c.custom, own)}
     sess.execute(
         sql_update(table)
-        .where(*scoped, table.c.bk_process_id.in_(ids))
+        .where(*scoped, id_in(table.c.bk_process_id, ids))
         .values(**columns, last_time=last_time)
     )
     changes = []
-    for row in rows:
-        pre = objects.to_dict(kind, row)
-        stamp = render(later.get(row.bk_process_id, now))
-        changes.append((row.bk_process_id, pre, {**pre, **values, "last_time": stamp}))
+    stamp = render(now)
+    for pre in objects.images(kind, rows):
+        moved = later.get(pre["bk_process_id"])
+        cur = {**pre, **values, "last_time": stamp if moved is None else render(moved)}
+        changes.append((pre["bk_process_id"], pre, cur))
     audit.record_many(sess, scope, actor, op_type=audit.UPDATE, target="process", changes=changes)
 
 
