@@ -17,6 +17,7 @@ interleaved. A write that lost the race is validated again against the new model
 from __future__ import annotations
 
 import threading
+import weakref
 from contextlib import nullcontext
 from datetime import UTC, datetime
 
@@ -56,8 +57,19 @@ class ModelChanged(Exception):
     """The account's model moved between a write's validation and its transaction."""
 
 
-_models: dict[tuple[str, str], Kind] = {}
+# Per engine (a worker's database; two apps in one process, as the tests run them, each keep
+# their own, as two workers do), then per (account, kind name).
+_models: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _models_lock = threading.Lock()
+
+
+def _known(sess: Session) -> dict[tuple[str, str], Kind]:
+    bind = sess.get_bind()
+    found = _models.get(bind)
+    if found is None:
+        with _models_lock:
+            found = _models.setdefault(bind, {})
+    return found
 
 
 # The version is read by every request. Through SQLAlchemy (an ORM select built per request,
@@ -82,6 +94,14 @@ def _version(sess: Session, account: str, *, share: bool = False) -> int:
     return found[0] if found else 0
 
 
+def remembered(sess: Session, account: str | None, kind: Kind) -> Kind | None:
+    """The account's model of ``kind`` as this worker last read it, or None. A write may be
+    validated against it without reading the version first (issue 18: that read transaction
+    was an eighth of an update), since its transaction checks the version (guard) and runs
+    again with the current model if it moved."""
+    return kind if account is None else _known(sess).get((account, kind.name))
+
+
 def current(sess: Session, account: str | None, kind: Kind) -> Kind:
     """``kind`` as ``account`` has extended it (the preset kind when it has not). Outside a
     transaction it runs a short read transaction of its own; inside one, it reads there."""
@@ -90,19 +110,20 @@ def current(sess: Session, account: str | None, kind: Kind) -> Kind:
     with nullcontext() if sess.in_transaction() else db.read(sess):
         version = _version(sess, account)
         if version == 0:
+            _known(sess)[(account, kind.name)] = kind
             return kind
-        cached = _models.get((account, kind.name))
+        cached = _known(sess).get((account, kind.name))
         if cached is not None and cached.version == version:
             return cached
         rows = _rows(sess, account, kind)
     model = kind.with_custom(tuple(attribute(kind, row) for row in rows), version)
-    with _models_lock:
-        _models[(account, kind.name)] = model
+    _known(sess)[(account, kind.name)] = model
     return model
 
 
 def guard(sess: Session, account: str, model: Kind) -> None:
-    """In a write's transaction: the model it was validated against is still the account's."""
+    """In a write's transaction: the model it was validated against is still the account's
+    (the preset one included: version 0)."""
     if _version(sess, account, share=True) != model.version:
         raise ModelChanged
 

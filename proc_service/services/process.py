@@ -35,8 +35,7 @@ def create(sess: Session, kind: Kind, scope: Scope, actor: Actor, values: dict) 
 def update(
     sess: Session, kind: Kind, scope: Scope, actor: Actor, process_id: int, values: dict
 ) -> None:
-    process = objects.get(sess, PROCESS, scope, process_id, lock=True)
-    objects.update(sess, kind, scope, actor, process, values)
+    objects.update(sess, kind, scope, actor, process_id, values)
 
 
 @write
@@ -46,8 +45,7 @@ def batch_update(
     """All listed processes or none (§3), set-based (issue 7): one SELECT … FOR UPDATE of the
     pre-images, one UPDATE of every id, one INSERT of the audit rows; the same rows and audit
     content as one update per process, in one transaction."""
-    if kind.version:
-        model.guard(sess, scope.account, kind)
+    model.guard(sess, scope.account, kind)
     table = Process.__table__
     scoped = objects.in_scope(PROCESS, scope)
     columns, own = objects.split(kind, values)

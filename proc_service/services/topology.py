@@ -30,8 +30,7 @@ def create_set(sess: Session, sets: Kind, scope: Scope, actor: Actor, values: di
 def update_set(
     sess: Session, sets: Kind, scope: Scope, actor: Actor, set_id: int, values: dict
 ) -> None:
-    found = objects.get(sess, SET, scope, set_id, lock=True)
-    objects.update(sess, sets, scope, actor, found, values)
+    objects.update(sess, sets, scope, actor, set_id, values)
 
 
 @write
@@ -74,8 +73,12 @@ def update_module(
     module_id: int,
     values: dict,
 ) -> None:
-    module = _get_module(sess, scope, set_id, module_id)
-    objects.update(sess, modules, scope, actor, module, values)
+    try:
+        where = [Module.bk_set_id == set_id]
+        objects.update(sess, modules, scope, actor, module_id, values, where=where)
+    except ApiError:  # an unknown set is named before the module (_get_module)
+        objects.get(sess, SET, scope, set_id)
+        raise
 
 
 @write

@@ -199,13 +199,22 @@ def _with_model(declared: Endpoint, call: Call, view: Callable, ids: dict, schem
             call.model = models.current(call.session, call.account, declared.kind)
             args = [load(_schema_of(declared, call.model, schema), json_body())] if schema else []
             return view(call, *args, **ids)
+    call.model = models.remembered(call.session, call.account, declared.kind)
+    fresh = call.model is None
     for _ in range(MODEL_ATTEMPTS):
-        call.model = models.current(call.session, call.account, declared.kind)
-        args = [load(_schema_of(declared, call.model, schema), json_body())] if schema else []
+        if call.model is None:
+            call.model, fresh = models.current(call.session, call.account, declared.kind), True
+        try:
+            args = [load(_schema_of(declared, call.model, schema), json_body())] if schema else []
+        except ApiError:
+            if fresh:
+                raise
+            call.model = None  # refused by a model that may be old: ask the current one
+            continue
         try:
             return view(call, *args, **ids)
         except models.ModelChanged:  # its transaction is rolled back: try again
-            continue
+            call.model = None
     raise ApiError(declared.op.code)  # the model kept changing: 503, try again
 
 
