@@ -42,7 +42,7 @@ from ..values import (
 from . import custom
 from .models import MODELS
 from .regex import Refused, literal_prefix, portable
-from .sql import contains, like_pattern
+from .sql import RenderedTime, UTCDateTime, contains, like_pattern
 
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
@@ -124,14 +124,18 @@ def _columns(kind_name: str, fields: tuple[str, ...], own: tuple[Attribute, ...]
     custom attributes (§14), read from the JSON column as their type."""
     model = MODELS[kind_name]
     by_id = {attr.id: attr for attr in own}
-    return select(
-        *(
-            custom.value(model.custom, by_id[name]).label(name)
-            if name in by_id
-            else getattr(model, name)
-            for name in fields
-        )
-    )
+    return select(*(_output(model, name, by_id.get(name)) for name in fields))
+
+
+def _output(model, name: str, own: Attribute | None):
+    if own is not None:
+        return custom.value(model.custom, own).label(name)
+    # the table's column, not the ORM attribute: the result of a cached statement is matched
+    # to each new statement's columns, and annotated ORM columns made that a third of a search
+    column = model.__table__.c[name]
+    if isinstance(column.type, UTCDateTime):  # read as the answer shows it
+        return type_coerce(column, RenderedTime()).label(name)
+    return column
 
 
 def column_of(model, attr: Attribute):

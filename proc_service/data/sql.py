@@ -4,7 +4,7 @@ databases need different SQL for one meaning, the difference lives here."""
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -19,6 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from ..values import render
 
 ID = BigInteger().with_variant(Integer, "sqlite")
 
@@ -46,6 +48,31 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class RenderedTime(TypeDecorator):
+    """A UTCDateTime column read as the API answers it (values.render): a search page's times
+    (issue 18: parsing SQLite's text into a datetime and formatting it again was a tenth of
+    a search). SQLite's text is rewritten ("2026-12-04 09:15:01.000123" → …T…+00:00);
+    text of another shape (the loader's) and PostgreSQL's datetimes go through render."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(DateTime(timezone=True))
+        return dialect.type_descriptor(String())
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            if len(value) == 26 and value[10] == " ":
+                return f"{value[:10]}T{value[11:]}+00:00"
+            value = datetime.fromisoformat(value)
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return render(value)
 
 
 class index_key(FunctionElement):

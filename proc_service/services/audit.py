@@ -113,7 +113,8 @@ def record_many(
             ]
         ).decode(),
     }
-    ids = sess.execute(_MANY[sess.get_bind().dialect.name], params).scalars().all()
+    conn = sess.connection()
+    ids = conn.execute(_MANY[conn.dialect.name], params).scalars().all()
     if event and target in events.INSTANCE_KINDS:
         # Issue 18: the events copy the images from the rows just written, in the database,
         # rather than sending and parsing them a second time.

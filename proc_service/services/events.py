@@ -80,8 +80,8 @@ def record_instances(sess: Session, audit_ids: list[int]) -> None:
     """One event per audit row of a process, set or module change (audit.record_many), in
     their order, in one statement: bk-cmdb's whole images, null where there is none (no
     pre_data on create, no cur_data on delete)."""
-    dialect = sess.get_bind().dialect.name
-    sess.execute(_FROM_AUDIT[dialect], {"ids": audit_ids})
+    conn = sess.connection()
+    conn.execute(_FROM_AUDIT[conn.dialect.name], {"ids": audit_ids})
     _note_written(sess)
 
 

@@ -7,7 +7,8 @@ import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -94,24 +95,26 @@ def get(
     return found
 
 
-def create(sess: Session, kind: Kind, scope: Scope, actor: Actor, values: dict, **fixed):
-    """Insert an object (``fixed``: values from the path, such as a module's set) and audit it."""
+def create(sess: Session, kind: Kind, scope: Scope, actor: Actor, values: dict, **fixed) -> dict:
+    """Insert an object (``fixed``: values from the path, such as a module's set), audit it,
+    and answer its image (to_dict's). One INSERT … RETURNING, built once per kind (issue 18:
+    an ORM object added and flushed cost more than the rest of a create)."""
     model.guard(sess, scope.account, kind)
     columns, own = split(kind, values)
     now = datetime.now(UTC)
-    obj = MODELS[kind.name](
-        bk_supplier_account=scope.account,
-        bk_biz_id=scope.biz_id,
-        create_time=now,
-        last_time=now,
-        custom=custom.merged({}, own),
-        **fixed,
+    params = {
         **columns,
-    )
-    sess.add(obj)
-    sess.flush()
-    _audit(sess, kind, scope, actor, audit.CREATE, obj, {}, to_dict(kind, obj))
-    return obj
+        **fixed,
+        "bk_supplier_account": scope.account,
+        "bk_biz_id": scope.biz_id,
+        "create_time": now,
+        "last_time": now,
+        "custom": custom.merged({}, own),
+    }
+    row = sess.connection().execute(_statements(kind.name).insert, params).one()
+    (image,) = images(kind, [row])
+    _audit_image(sess, kind, scope, actor, audit.CREATE, image, {}, image)
+    return image
 
 
 def update(
@@ -121,18 +124,18 @@ def update(
     actor: Actor,
     obj_id: int,
     values: dict,
-    where: Iterable[ColumnElement] = (),
+    **within,
 ) -> None:
-    """Change the values sent to the object of this id in this scope (and ``where``), or 404
-    naming the id; last_time moves even when nothing else does. Core statements on the
-    request's connection (issue 18: loading, tracking and flushing an ORM object was half of
-    an update's time), reading the row locked, as get(lock=True) does."""
+    """Change the values sent to the object of this id in this scope (and ``within``: column
+    values it must have, such as a module's set), or 404 naming the id; last_time moves even
+    when nothing else does. Statements built once per kind, on the request's connection
+    (issue 18: loading, tracking and flushing an ORM object was half of an update's time),
+    reading the row locked, as get(lock=True) does."""
     model.guard(sess, scope.account, kind)
-    table = MODELS[kind.name].__table__
-    key = table.c[kind.id_field] == obj_id
     conn = sess.connection()
-    stmt = _locked_row(kind.name).where(*in_scope(kind, scope), key, *where)
-    row = conn.execute(stmt).first()
+    made = _statements(kind.name)
+    key = {"account": scope.account, "biz": scope.biz_id, "obj_id": obj_id}
+    row = conn.execute(made.locked_row(tuple(within)), {**key, **within}).first()
     if row is None:
         raise not_found(f"{kind.id_field} {obj_id}")
     (pre,) = images(kind, [row])
@@ -141,7 +144,8 @@ def update(
         columns["custom"] = custom.merged(row.custom or {}, own)
     # even two updates within one clock tick
     last_time = max(datetime.now(UTC), row.last_time + timedelta(microseconds=1))
-    conn.execute(sql_update(table).where(key).values(**columns, last_time=last_time))
+    # the SET clause is the parameters' columns (Core compiles each set of them once)
+    conn.execute(made.update, {**columns, "last_time": last_time, "obj_id": obj_id})
     cur = {**pre, **values, "last_time": render(last_time)}
     audit.record(sess, scope, actor, audit.UPDATE, kind.name, obj_id, pre, cur)
 
@@ -149,13 +153,39 @@ def update(
 KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 
+class _Statements:
+    """One kind's write statements, built once: a statement used again keeps its cache key,
+    which SQLAlchemy otherwise computes on every execution by walking the whole statement."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.table = table = MODELS[kind.name].__table__
+        self.id_column = table.c[kind.id_field]
+        # the columns images() reads: preset and system attributes, then custom
+        self.columns = [table.c[a.id] for a in (*kind.preset, *kind.system)] + [table.c.custom]
+        self.insert = sql_insert(table).returning(*self.columns)
+        self.update = sql_update(table).where(self.id_column == bindparam("obj_id"))
+        self._rows: dict[tuple[str, ...], Select] = {}
+
+    def locked_row(self, within: tuple[str, ...]) -> Select:
+        found = self._rows.get(within)
+        if found is None:
+            table = self.table
+            found = self._rows[within] = (
+                select(*self.columns)
+                .where(
+                    table.c.bk_supplier_account == bindparam("account"),
+                    table.c.bk_biz_id == bindparam("biz"),
+                    self.id_column == bindparam("obj_id"),
+                    *(table.c[name] == bindparam(name) for name in within),
+                )
+                .with_for_update()
+            )
+        return found
+
+
 @functools.lru_cache(maxsize=8)
-def _locked_row(kind_name: str) -> Select:
-    """A row of the kind's preset and system columns and ``custom``, for images()."""
-    kind = KINDS_BY_NAME[kind_name]
-    table = MODELS[kind_name].__table__
-    columns = [table.c[a.id] for a in (*kind.preset, *kind.system)]
-    return select(*columns, table.c.custom).with_for_update()
+def _statements(kind_name: str) -> _Statements:
+    return _Statements(KINDS_BY_NAME[kind_name])
 
 
 def delete(
@@ -200,3 +230,7 @@ def search(
 def _audit(sess, kind: Kind, scope, actor, op_type: int, obj, pre: dict, cur: dict) -> None:
     inst_id = getattr(obj, kind.id_field)
     audit.record(sess, scope, actor, op_type, kind.name, inst_id, pre, cur)
+
+
+def _audit_image(sess, kind: Kind, scope, actor, op_type: int, image: dict, pre, cur) -> None:
+    audit.record(sess, scope, actor, op_type, kind.name, image[kind.id_field], pre, cur)

@@ -28,7 +28,7 @@ TICK = timedelta(microseconds=1)
 
 @write
 def create(sess: Session, kind: Kind, scope: Scope, actor: Actor, values: dict) -> int:
-    return objects.create(sess, kind, scope, actor, values).bk_process_id
+    return objects.create(sess, kind, scope, actor, values)["bk_process_id"]
 
 
 @write

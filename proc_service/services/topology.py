@@ -23,7 +23,7 @@ from .transaction import write
 
 @write
 def create_set(sess: Session, sets: Kind, scope: Scope, actor: Actor, values: dict) -> dict:
-    return objects.to_dict(sets, objects.create(sess, sets, scope, actor, values))
+    return objects.create(sess, sets, scope, actor, values)
 
 
 @write
@@ -59,8 +59,7 @@ def create_module(
 ) -> dict:
     # A shared lock: delete_set waits until this module exists, then deletes it with its set.
     objects.get(sess, SET, scope, set_id, lock=True, shared_lock=True)
-    created = objects.create(sess, modules, scope, actor, values, bk_set_id=set_id)
-    return objects.to_dict(modules, created)
+    return objects.create(sess, modules, scope, actor, values, bk_set_id=set_id)
 
 
 @write
@@ -74,8 +73,7 @@ def update_module(
     values: dict,
 ) -> None:
     try:
-        where = [Module.bk_set_id == set_id]
-        objects.update(sess, modules, scope, actor, module_id, values, where=where)
+        objects.update(sess, modules, scope, actor, module_id, values, bk_set_id=set_id)
     except ApiError:  # an unknown set is named before the module (_get_module)
         objects.get(sess, SET, scope, set_id)
         raise

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from ..attributes import KINDS
 from ..data import custom, db, query
 from ..errors import ApiError
-from ..values import render
 
 # PostgreSQL aborts one of two writers that wait on each other (say, two batches taking the
 # same unique keys in opposite order); the aborted one is simply run again.
@@ -47,17 +46,21 @@ def search(sess: Session, found: query.Search, regex_timeout_ms: int) -> dict:
     try:
         limit = db.time_limit(sess, regex_timeout_ms) if found.regex_fields else nullcontext()
         with db.read(sess, snapshot=True), limit:
-            count = sess.scalar(found.count)
+            # Core on the request's connection: the ORM's layers added nothing to rows of
+            # columns but time (issue 18)
+            conn = sess.connection()
+            count = conn.scalar(found.count)
             beyond = count <= found.start
             if found.index_order or _dense(found, count):
                 db.index_order(sess)
-            rows = [] if beyond else sess.execute(found.page).mappings().all()
+            rows = [] if beyond else conn.execute(found.page).all()
     except (DataError, OperationalError) as exc:
         # A pattern one engine refused or ran out of time on: the pattern is at fault.
         if found.regex_fields and (isinstance(exc, DataError) or db.timed_out(exc)):
             raise ApiError(1199006, found.regex_fields[0]) from None
         raise
-    info = [{name: render(row[name]) for name in found.fields} for row in rows]
+    # times come rendered (query.build reads them as RenderedTime)
+    info = [dict(zip(found.fields, row, strict=True)) for row in rows]
     return {"count": count, "info": info}
 
 
