@@ -62,6 +62,7 @@ class Search:
     # the count is a kept one (services/counting.py): known before the page is read, and
     # from a column the page's order does not follow (transaction.search)
     kept_count: bool = False
+    count_params: dict | None = None  # the count's parameters, when it is a prebuilt one
 
 
 Special = dict[str, Callable[[object], list[ColumnElement]]]
@@ -83,8 +84,10 @@ def build(
     search schema (condition is a dict, fields a list of str); ``special`` maps condition keys
     that are not attributes (bk_module_name, op_time) to their filters; ``prefix`` is where the
     body holds start and limit, for the error that names them."""
-    model = MODELS[kind.name]
-    filtered = conditions(kind, model, condition, special or {})
+    # The table's columns, never the ORM's attributes, throughout (issue 18): a statement
+    # with ORM entities is compiled and matched to its results through the ORM's layers.
+    table = MODELS[kind.name].__table__
+    filtered = conditions(kind, table, condition, special or {})
     where = [*where, *filtered]
     fields = tuple(fields) or kind.output_fields
     for name in fields:
@@ -98,11 +101,11 @@ def build(
     stmt = (
         _columns(kind.name, fields, own)
         .where(*where)
-        .order_by(*order(model, kind, sort, tie, unique=_unique(kind)))
+        .order_by(*order(table, kind, sort, tie, unique=_unique(kind)))
         .offset(start)
         .limit(limit)
     )
-    count = select(func.count()).select_from(model).where(*where)
+    count = select(func.count()).select_from(table).where(*where)
     regex = tuple(
         k
         for k, v in condition.items()
@@ -122,28 +125,28 @@ def _columns(kind_name: str, fields: tuple[str, ...], own: tuple[Attribute, ...]
     expressions per request was a sizeable part of a search); statements are immutable, so
     each request's WHERE and ORDER BY make a new one from it. ``own``: the fields that are
     custom attributes (§14), read from the JSON column as their type."""
-    model = MODELS[kind_name]
+    table = MODELS[kind_name].__table__
     by_id = {attr.id: attr for attr in own}
-    return select(*(_output(model, name, by_id.get(name)) for name in fields))
+    return select(*(_output(table, name, by_id.get(name)) for name in fields))
 
 
-def _output(model, name: str, own: Attribute | None):
+def _output(table, name: str, own: Attribute | None):
     if own is not None:
-        return custom.value(model.custom, own).label(name)
+        return custom.value(table.c.custom, own).label(name)
     # the table's column, not the ORM attribute: the result of a cached statement is matched
     # to each new statement's columns, and annotated ORM columns made that a third of a search
-    column = model.__table__.c[name]
+    column = table.c[name]
     if isinstance(column.type, UTCDateTime):  # read as the answer shows it
         return type_coerce(column, RenderedTime()).label(name)
     return column
 
 
-def column_of(model, attr: Attribute):
-    """The SQL of one attribute: its column, or a custom attribute's value (§14)."""
-    return custom.value(model.custom, attr) if attr.custom else getattr(model, attr.id)
+def column_of(table, attr: Attribute):
+    """The SQL of one attribute: its table's column, or a custom attribute's value (§14)."""
+    return custom.value(table.c.custom, attr) if attr.custom else table.c[attr.id]
 
 
-def conditions(kind: Kind, model, condition: dict, special: Special) -> list[ColumnElement]:
+def conditions(kind: Kind, table, condition: dict, special: Special) -> list[ColumnElement]:
     """The filters of a condition object; only the kind's condition keys reach SQL."""
     found = []
     for key, value in condition.items():
@@ -152,8 +155,8 @@ def conditions(kind: Kind, model, condition: dict, special: Special) -> list[Col
         elif key in kind.conditions:
             attr = kind.conditions[key]
             # a custom attribute's equality is containment on PostgreSQL (its GIN index)
-            exact = functools.partial(custom.equals, model.custom, attr) if attr.custom else None
-            found.extend(filters(attr, column_of(model, attr), value, exact))
+            exact = functools.partial(custom.equals, table.c.custom, attr) if attr.custom else None
+            found.extend(filters(attr, column_of(table, attr), value, exact))
         elif key not in kind.ignored_conditions:
             raise ApiError(1199011, key)
     return found
@@ -180,7 +183,7 @@ def page_window(start: int, limit: int, default: int, prefix: str = "") -> tuple
 
 
 def order(
-    model, kind: Kind, sort: str, tie_descending: bool | None = False, unique: tuple[str, ...] = ()
+    table, kind: Kind, sort: str, tie_descending: bool | None = False, unique: tuple[str, ...] = ()
 ) -> list:
     """``sort`` ("name,-id") as ORDER BY over the kind's sort keys, ending with its id field so
     that the order is total and pages never overlap. The id is ascending unless
@@ -204,7 +207,7 @@ def order(
     elif tie not in seen:
         descending = items[0][1] if tie_descending is None and items else bool(tie_descending)
         items.append((tie, descending))
-    return [_key(column_of(model, kind.by_id[name]), descending) for name, descending in items]
+    return [_key(column_of(table, kind.by_id[name]), descending) for name, descending in items]
 
 
 def _key(column, descending: bool):

@@ -18,6 +18,8 @@ from ..scope import Actor, Scope
 from ..values import Invalid, timestamp
 from . import events, transaction
 
+AUDIT_LOG = AuditLog.__table__.c  # query.build's statements are of the table's columns
+
 # Audit descriptions (§5): rows store the English text; audit search answers it in the
 # request's language. English template -> Chinese template ("%s" a module name).
 AUDIT_TEXTS: dict[str, str] = {
@@ -140,7 +142,7 @@ def search(
     is in ``zone``; op_desc is answered in ``lang``."""
     found = query.build(
         AUDIT,
-        [AuditLog.bk_supplier_account == account],
+        [AUDIT_LOG.bk_supplier_account == account],
         condition=body["condition"],
         fields=[],
         start=body["start"],
@@ -168,7 +170,7 @@ def _time_range(value: object, zone: tzinfo) -> list:
         raise ApiError(1199006, "op_time")
     tests = []
     if low is not None:
-        tests.append(AuditLog.op_time >= low)
+        tests.append(AUDIT_LOG.op_time >= low)
     if high is not None:
-        tests.append(AuditLog.op_time <= high)
+        tests.append(AUDIT_LOG.op_time <= high)
     return tests

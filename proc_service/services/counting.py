@@ -30,22 +30,26 @@ from ..scope import Scope
 
 IGNORED = PROCESS.ignored_conditions  # conditions the path overrides (§3)
 _ACCOUNT, _BIZ, _NAME = bindparam("account"), bindparam("biz"), bindparam("name")
-# The kept counts' statements, built once; each search binds its own values (.params).
+# Tables' columns, as in query.build (issue 18: no ORM layer in a search's statements).
+_PROCESSES, _BINDINGS = ProcessCount.__table__.c, BindingCount.__table__.c
+_CUSTOM, _BOUND = CustomCount.__table__.c, ProcessBinding.__table__.c
+# The kept counts' statements, built once, executed with each search's values: a statement
+# used again keeps its cache key (.params() made a copy that SQLAlchemy keyed again).
 _BUSINESS = select(
     func.coalesce(
-        select(ProcessCount.processes)
-        .where(ProcessCount.bk_supplier_account == _ACCOUNT, ProcessCount.bk_biz_id == _BIZ)
+        select(_PROCESSES.processes)
+        .where(_PROCESSES.bk_supplier_account == _ACCOUNT, _PROCESSES.bk_biz_id == _BIZ)
         .scalar_subquery(),
         0,
     )
 )
 _ONE_NAME = select(
     func.coalesce(
-        select(BindingCount.processes)
+        select(_BINDINGS.processes)
         .where(
-            BindingCount.bk_supplier_account == _ACCOUNT,
-            BindingCount.bk_biz_id == _BIZ,
-            BindingCount.bk_module_name == _NAME,
+            _BINDINGS.bk_supplier_account == _ACCOUNT,
+            _BINDINGS.bk_biz_id == _BIZ,
+            _BINDINGS.bk_module_name == _NAME,
         )
         .scalar_subquery(),
         0,
@@ -55,35 +59,38 @@ _ONE_NAME = select(
 
 def process_count(
     kind: Kind, scope: Scope, condition: dict, module_names: Callable[[object], list[str]]
-) -> Select | None:
-    """A cheaper COUNT for this search of ``scope``, or None to count the matches. It runs
+) -> tuple[Select, dict] | None:
+    """A cheaper COUNT for this search of ``scope`` and its parameters, or None to count the
+    matches. It runs
     before query.build; ``module_names`` reads a ``bk_module_name`` condition (query.names,
     once per search), so a malformed one fails with the error the build would give."""
     keys = [key for key in condition if key not in IGNORED]
     if not keys:
-        return _BUSINESS.params(account=scope.account, biz=scope.biz_id)
+        return _BUSINESS, {"account": scope.account, "biz": scope.biz_id}
     if keys == ["bk_module_name"]:
         names = module_names(condition["bk_module_name"])
         if len(set(names)) == 1:  # kept per name, like the business's count
-            return _ONE_NAME.params(account=scope.account, biz=scope.biz_id, name=names[0])
+            return _ONE_NAME, {"account": scope.account, "biz": scope.biz_id, "name": names[0]}
         # Several names: a process bound to two of them counts once.
-        return select(func.count(ProcessBinding.bk_process_id.distinct())).where(
-            ProcessBinding.bk_supplier_account == scope.account,
-            ProcessBinding.bk_biz_id == scope.biz_id,
-            ProcessBinding.bk_module_name.in_(names),
+        stmt = select(func.count(_BOUND.bk_process_id.distinct())).where(
+            _BOUND.bk_supplier_account == scope.account,
+            _BOUND.bk_biz_id == scope.biz_id,
+            _BOUND.bk_module_name.in_(names),
         )
+        return stmt, {}
     if len(keys) == 1 and keys[0] in kind.by_id and kind.by_id[keys[0]].custom:
         attr = kind.by_id[keys[0]]
         texts = _counted(attr, condition[attr.id])
         if texts is not None:
             # sum(bigint) is numeric on PostgreSQL: the count stays an integer
-            total = func.sum(CustomCount.processes, type_=BigInteger)
-            return select(cast(func.coalesce(total, 0), BigInteger)).where(
-                CustomCount.bk_supplier_account == scope.account,
-                CustomCount.bk_biz_id == scope.biz_id,
-                CustomCount.bk_property_id == attr.id,
-                CustomCount.value.in_(texts),
+            total = func.sum(_CUSTOM.processes, type_=BigInteger)
+            stmt = select(cast(func.coalesce(total, 0), BigInteger)).where(
+                _CUSTOM.bk_supplier_account == scope.account,
+                _CUSTOM.bk_biz_id == scope.biz_id,
+                _CUSTOM.bk_property_id == attr.id,
+                _CUSTOM.value.in_(texts),
             )
+            return stmt, {}
     return None
 
 

@@ -22,8 +22,8 @@ from . import audit, model, transaction
 
 
 def in_scope(kind: Kind, scope: Scope) -> list[ColumnElement]:
-    model = MODELS[kind.name]
-    return [model.bk_supplier_account == scope.account, model.bk_biz_id == scope.biz_id]
+    table = MODELS[kind.name].__table__  # the table's columns: query.build's are
+    return [table.c.bk_supplier_account == scope.account, table.c.bk_biz_id == scope.biz_id]
 
 
 def to_dict(kind: Kind, obj) -> dict:
@@ -207,10 +207,11 @@ def search(
     regex_timeout_ms: int,
     where: Iterable[ColumnElement] = (),
     special: query.Special | None = None,
-    count: Select | None = None,
+    count: tuple[Select, dict] | None = None,
 ) -> dict:
     """search_process, search_set, search_module: ``body`` has been through SearchSchema.
-    ``count``: a cheaper statement for the total than counting the matches (counting.py)."""
+    ``count``: a cheaper statement for the total than counting the matches, and its
+    parameters (counting.py)."""
     page = body["page"]
     found = query.build(
         kind,
@@ -223,7 +224,7 @@ def search(
         special=special,
     )
     if count is not None:
-        found.count, found.kept_count = count, True
+        (found.count, found.count_params), found.kept_count = count, True
     return transaction.search(sess, found, regex_timeout_ms)
 
 

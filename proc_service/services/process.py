@@ -123,9 +123,9 @@ def _bound_to(names: list[str]) -> list:
     probing the bindings' primary key (process, name) for each candidate process (issue 7):
     its cost follows the processes read, whatever the statistics say, where IN (sub-select)
     could become a nested loop over every binding of the name."""
-    bound = select(ProcessBinding.bk_process_id).where(
-        ProcessBinding.bk_process_id == Process.bk_process_id,
-        ProcessBinding.bk_module_name.in_(names),
+    bindings = ProcessBinding.__table__.c
+    bound = select(bindings.bk_process_id).where(
+        bindings.bk_process_id == _TABLE.c.bk_process_id, bindings.bk_module_name.in_(names)
     )
     return [bound.exists()]
 

@@ -92,7 +92,7 @@ def search_modules(
     """The modules of one set; an unknown set is 404, not an empty list."""
     with db.read(sess):
         objects.get(sess, SET, scope, set_id)
-    where = [Module.bk_set_id == set_id]
+    where = [Module.__table__.c.bk_set_id == set_id]
     return objects.search(sess, modules, scope, body, regex_timeout_ms, where=where)
 
 

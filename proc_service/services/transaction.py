@@ -49,7 +49,7 @@ def search(sess: Session, found: query.Search, regex_timeout_ms: int) -> dict:
             # Core on the request's connection: the ORM's layers added nothing to rows of
             # columns but time (issue 18)
             conn = sess.connection()
-            count = conn.scalar(found.count)
+            count = conn.scalar(found.count, found.count_params)
             beyond = count <= found.start
             if found.index_order or _dense(found, count):
                 db.index_order(sess)
