@@ -23,22 +23,22 @@ from .transaction import write
 # The binding list's statements, built once (issue 7: building them per request was a sizeable
 # part of it): the process's existence, the business's normal module names in the order the
 # first module of each name was created, and the process's bindings in the order they were made.
+# Tables' columns (issue 18): no ORM layer in the statements of a read.
 _ACCOUNT, _BIZ, _PROCESS = bindparam("account"), bindparam("biz"), bindparam("process_id")
-_PROCESS_EXISTS = select(Process.bk_process_id).where(
-    Process.bk_supplier_account == _ACCOUNT,
-    Process.bk_biz_id == _BIZ,
-    Process.bk_process_id == _PROCESS,
-)
-_MODULE_NAMES = (
-    select(Module.bk_module_name, func.count().label("set_num"))
-    .where(Module.bk_supplier_account == _ACCOUNT, Module.bk_biz_id == _BIZ, Module.default == 0)
-    .group_by(Module.bk_module_name)
-    .order_by(func.min(Module.bk_module_id), Module.bk_module_name)
+_P, _M, _B = Process.__table__.c, Module.__table__.c, ProcessBinding.__table__.c
+_PROCESS_EXISTS = select(_P.bk_process_id).where(
+    _P.bk_supplier_account == _ACCOUNT, _P.bk_biz_id == _BIZ, _P.bk_process_id == _PROCESS
 )
 _BOUND = (
-    select(ProcessBinding.bk_module_name)
-    .where(ProcessBinding.bk_process_id == _PROCESS)
-    .order_by(ProcessBinding.create_time, ProcessBinding.bk_module_name)
+    select(_B.bk_module_name)
+    .where(_B.bk_process_id == _PROCESS)
+    .order_by(_B.create_time, _B.bk_module_name)
+)
+_MODULE_NAMES = (
+    select(_M.bk_module_name, func.count().label("set_num"))
+    .where(_M.bk_supplier_account == _ACCOUNT, _M.bk_biz_id == _BIZ, _M.default == 0)
+    .group_by(_M.bk_module_name)
+    .order_by(func.min(_M.bk_module_id), _M.bk_module_name)
 )
 
 

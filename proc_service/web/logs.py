@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+import orjson
 
 from .. import context
 
@@ -22,7 +23,8 @@ class JsonFormatter(logging.Formatter):
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        # orjson (issue 18): a line per request; default=str for what it cannot encode itself
+        return orjson.dumps(line, default=str).decode()
 
 
 def configure(level: str) -> None:
