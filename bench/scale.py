@@ -3,6 +3,7 @@
     python -m bench.scale load DATABASE_URL [--processes 1000000] [--no-analyze]
     python -m bench.scale run [--processes 1000000] [--backends postgresql,sqlite]
                               [--cost-processes 10000] [--seconds 3] [--rounds 9]
+                              [--baseline-tree PATH]
 
 ``load`` builds the data set (bench/loader.py) in a migrated, empty database. ``run`` makes
 its own databases (PostgreSQL through PROC_BENCH_POSTGRES_URL, default the local server's
@@ -58,7 +59,13 @@ class Server:
     """gunicorn with the project's gunicorn.conf.py serving ``app`` ("wsgi:app", or the bare
     baseline), until stop()."""
 
-    def __init__(self, app: str, database_url: str | None = None, env: dict | None = None):
+    def __init__(
+        self,
+        app: str,
+        database_url: str | None = None,
+        env: dict | None = None,
+        root: Path = ROOT,
+    ):
         self.port = free_port()
         environ = {
             **os.environ,
@@ -73,7 +80,7 @@ class Server:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         self.proc = subprocess.Popen(
             [gunicorn, "-c", "gunicorn.conf.py", app],
-            cwd=ROOT,
+            cwd=root,
             env=environ,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -265,6 +272,11 @@ def _hammer(port: int, make: Callable[[int], tuple], seconds: float, seed: int, 
     out.put(done)
 
 
+# Issue 18: the cost table's load, as the issue's harness sends it: 8 clients, each opening a new
+# connection for every request.
+COST_CLIENTS = 8
+
+
 def throughput(port: int, make: Callable[[int], tuple], seconds: float, clients: int = 2) -> float:
     """Requests per second from ``clients`` processes, each sending one request at a time."""
     ctx = multiprocessing.get_context("fork")
@@ -332,12 +344,18 @@ VARIANTS = {
 CUSTOM_VARIANT = "2 custom attributes"
 
 
-def cost_table(url: str, processes: int, seconds: float) -> None:
+def cost_table(url: str, processes: int, seconds: float, baseline: Path | None = None) -> None:
+    """``baseline``: a checkout of an earlier commit (git worktree add), served beside the
+    project in the same rounds, on the same data (its migrations are not run)."""
     loader.load(url, processes)
     custom_url = url.replace(".sqlite3", "-custom.sqlite3")
     loader.load(custom_url, processes, custom=True)
     bare = Server("bench.bare:app")
-    servers = {name: Server("wsgi:app", url, env) for name, env in VARIANTS.items()}
+    servers = {}
+    if baseline is not None:
+        before = {"PROC_MIGRATE_ON_START": "0", "PYTHONPATH": str(baseline)}
+        servers[f"before ({baseline.name})"] = Server("wsgi:app", url, before, root=baseline)
+    servers |= {name: Server("wsgi:app", url, env) for name, env in VARIANTS.items()}
     servers[CUSTOM_VARIANT] = Server("wsgi:app", custom_url)
     try:
         rows = []
@@ -347,11 +365,12 @@ def cost_table(url: str, processes: int, seconds: float) -> None:
             bases, ratios = [], {name: [] for name in servers}
             rates: dict[str, list[float]] = {name: [] for name in servers}
             for _ in range(ROUNDS):
-                base = throughput(bare.port, cost_requests(processes)[scenario], seconds / ROUNDS)
+                make = cost_requests(processes)[scenario]
+                base = throughput(bare.port, make, seconds / ROUNDS, COST_CLIENTS)
                 bases.append(base)
                 for name, server in servers.items():
                     make = cost_requests(processes)[scenario]
-                    rate = throughput(server.port, make, seconds / ROUNDS)
+                    rate = throughput(server.port, make, seconds / ROUNDS, COST_CLIENTS)
                     rates[name].append(rate)
                     ratios[name].append(rate / base)
             rows.append(
@@ -407,7 +426,8 @@ def run(args) -> None:
             scale_table(f"sqlite:///{Path(tmp) / 'scale.sqlite3'}", args.processes, args.rounds)
         if args.cost_processes:
             url = f"sqlite:///{Path(tmp) / 'cost.sqlite3'}"
-            cost_table(url, args.cost_processes, args.seconds)
+            baseline = Path(args.baseline_tree).resolve() if args.baseline_tree else None
+            cost_table(url, args.cost_processes, args.seconds, baseline)
 
 
 def main() -> None:
@@ -423,6 +443,9 @@ def main() -> None:
     bench.add_argument("--rounds", type=int, default=9)
     bench.add_argument("--cost-processes", type=int, default=10_000, help="0: skip")
     bench.add_argument("--seconds", type=float, default=5, help="per scenario and server")
+    bench.add_argument(
+        "--baseline-tree", help="a checkout of an earlier commit, in the cost table beside it"
+    )
     args = parser.parse_args()
     if args.command == "load":
         loader.load(args.url, args.processes, analyze=not args.no_analyze)
