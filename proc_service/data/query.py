@@ -17,8 +17,10 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
+    Integer,
     Select,
     and_,
+    bindparam,
     false,
     func,
     literal,
@@ -62,7 +64,10 @@ class Search:
     # the count is a kept one (services/counting.py): known before the page is read, and
     # from a column the page's order does not follow (transaction.search)
     kept_count: bool = False
-    count_params: dict | None = None  # the count's parameters, when it is a prebuilt one
+    # the page's parameters (its scope, start and limit: query.build binds them), and the
+    # count's when it is a kept one
+    params: dict | None = None
+    count_params: dict | None = None
 
 
 Special = dict[str, Callable[[object], list[ColumnElement]]]
@@ -70,7 +75,8 @@ Special = dict[str, Callable[[object], list[ColumnElement]]]
 
 def build(
     kind: Kind,
-    where: list[ColumnElement],
+    scope: dict[str, object],
+    where: list[ColumnElement] = (),
     *,
     condition: dict,
     fields: list[str],
@@ -80,32 +86,34 @@ def build(
     special: Special | None = None,
     prefix: str = "page.",
 ) -> Search:
-    """One page and its COUNT over ``kind``, within ``where``. The body has been through its
-    search schema (condition is a dict, fields a list of str); ``special`` maps condition keys
-    that are not attributes (bk_module_name, op_time) to their filters; ``prefix`` is where the
-    body holds start and limit, for the error that names them."""
+    """One page and its COUNT over ``kind``, within ``scope`` (columns equal to values, bound
+    as parameters) and ``where``. The body has been through its search schema (condition is a
+    dict, fields a list of str); ``special`` maps condition keys that are not attributes
+    (bk_module_name, op_time) to their filters; ``prefix`` is where the body holds start and
+    limit, for the error that names them."""
     # The table's columns, never the ORM's attributes, throughout (issue 18): a statement
     # with ORM entities is compiled and matched to its results through the ORM's layers.
     table = MODELS[kind.name].__table__
     filtered = conditions(kind, table, condition, special or {})
-    where = [*where, *filtered]
     fields = tuple(fields) or kind.output_fields
     for name in fields:
         if name not in kind.by_id:
             raise ApiError(1199011, name)
     start, limit = page_window(start, limit, kind.default_limit, prefix)
-    tie = None if kind.tie_follows_sort else False
     # An empty sort is the default one, as an empty limit is.
     sort = sort if sort.replace(",", "").strip(SPACES) else kind.default_sort
-    own = tuple(kind.by_id[name] for name in fields if kind.by_id[name].custom)
-    stmt = (
-        _columns(kind.name, fields, own)
-        .where(*where)
-        .order_by(*order(table, kind, sort, tie, unique=_unique(kind)))
-        .offset(start)
-        .limit(limit)
-    )
-    count = select(func.count()).select_from(table).where(*where)
+    params = {f"scope_{name}": value for name, value in scope.items()}
+    params |= {"page_start": start, "page_limit": limit}
+    # Issue 18: a search with no filter of its own (a business's list, paged and sorted) runs
+    # statements built once per model: a statement used again keeps its cache key, which
+    # SQLAlchemy otherwise computes on each execution by walking the whole statement.
+    key = ("search", tuple(scope), fields, sort)
+    made = kind.cache.get(key) if not filtered and not where else None
+    if made is None:
+        made = _statements(kind, table, scope, [*where, *filtered], fields, sort)
+        if not filtered and not where:
+            kind.cache[key] = made
+    stmt, count = made
     regex = tuple(
         k
         for k, v in condition.items()
@@ -116,7 +124,22 @@ def build(
     keys = {key for key in condition if key not in kind.ignored_conditions}
     by_id = sorted_by <= {kind.id_field} and keys <= {kind.id_field}
     index_order = not filtered or by_id
-    return Search(stmt, count, fields, start, regex, index_order=index_order)
+    return Search(stmt, count, fields, start, regex, index_order=index_order, params=params)
+
+
+def _statements(kind: Kind, table, scope: dict, where: list, fields: tuple, sort: str):
+    """A search's page and COUNT, their scope, start and limit bound as parameters."""
+    where = [*(table.c[name] == bindparam(f"scope_{name}") for name in scope), *where]
+    tie = None if kind.tie_follows_sort else False
+    own = tuple(kind.by_id[name] for name in fields if kind.by_id[name].custom)
+    stmt = (
+        _columns(kind.name, fields, own)
+        .where(*where)
+        .order_by(*order(table, kind, sort, tie, unique=_unique(kind)))
+        .offset(bindparam("page_start", type_=Integer()))
+        .limit(bindparam("page_limit", type_=Integer()))
+    )
+    return stmt, select(func.count()).select_from(table).where(*where)
 
 
 @functools.lru_cache(maxsize=256)

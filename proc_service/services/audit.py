@@ -142,7 +142,7 @@ def search(
     is in ``zone``; op_desc is answered in ``lang``."""
     found = query.build(
         AUDIT,
-        [AUDIT_LOG.bk_supplier_account == account],
+        {"bk_supplier_account": account},
         condition=body["condition"],
         fields=[],
         start=body["start"],

@@ -215,7 +215,8 @@ def search(
     page = body["page"]
     found = query.build(
         kind,
-        [*in_scope(kind, scope), *where],
+        {"bk_supplier_account": scope.account, "bk_biz_id": scope.biz_id},
+        list(where),
         condition=body["condition"],
         fields=body["fields"],
         start=page["start"],

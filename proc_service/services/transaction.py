@@ -49,11 +49,11 @@ def search(sess: Session, found: query.Search, regex_timeout_ms: int) -> dict:
             # Core on the request's connection: the ORM's layers added nothing to rows of
             # columns but time (issue 18)
             conn = sess.connection()
-            count = conn.scalar(found.count, found.count_params)
+            count = conn.scalar(found.count, found.count_params or found.params)
             beyond = count <= found.start
             if found.index_order or _dense(found, count):
                 db.index_order(sess)
-            rows = [] if beyond else conn.execute(found.page).all()
+            rows = [] if beyond else conn.execute(found.page, found.params).all()
     except (DataError, OperationalError) as exc:
         # A pattern one engine refused or ran out of time on: the pattern is at fault.
         if found.regex_fields and (isinstance(exc, DataError) or db.timed_out(exc)):
