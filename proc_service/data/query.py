@@ -70,7 +70,17 @@ class Search:
     count_params: dict | None = None
 
 
-Special = dict[str, Callable[[object], list[ColumnElement]]]
+@dataclass
+class Bound:
+    """What a special condition may give instead of filters with their values in them: filters
+    built once, with bound parameters, and those parameters' values for this search. A search
+    whose only filters are Bound ones runs statements built once, as one with no filter does."""
+
+    filters: list[ColumnElement]
+    params: dict
+
+
+Special = dict[str, Callable[[object], "list[ColumnElement] | Bound"]]
 
 
 def build(
@@ -94,7 +104,8 @@ def build(
     # The table's columns, never the ORM's attributes, throughout (issue 18): a statement
     # with ORM entities is compiled and matched to its results through the ORM's layers.
     table = MODELS[kind.name].__table__
-    filtered = conditions(kind, table, condition, special or {})
+    bound = Bound([], {})  # the Bound filters among them, and their parameters
+    filtered = conditions(kind, table, condition, special or {}, bound)
     fields = tuple(fields) or kind.output_fields
     for name in fields:
         if name not in kind.by_id:
@@ -103,15 +114,17 @@ def build(
     # An empty sort is the default one, as an empty limit is.
     sort = sort if sort.replace(",", "").strip(SPACES) else kind.default_sort
     params = {f"scope_{name}": value for name, value in scope.items()}
-    params |= {"page_start": start, "page_limit": limit}
-    # Issue 18: a search with no filter of its own (a business's list, paged and sorted) runs
-    # statements built once per model: a statement used again keeps its cache key, which
-    # SQLAlchemy otherwise computes on each execution by walking the whole statement.
-    key = ("search", tuple(scope), fields, sort)
-    made = kind.cache.get(key) if not filtered and not where else None
+    params |= {"page_start": start, "page_limit": limit, **bound.params}
+    # Issue 18: a search with no filter of its own (a business's list, paged and sorted), or
+    # only Bound ones (bk_module_name), runs statements built once per model: a statement used
+    # again keeps its cache key, which SQLAlchemy otherwise computes on each execution by
+    # walking the whole statement.
+    reusable = not where and len(filtered) == len(bound.filters)
+    key = ("search", tuple(scope), fields, sort, tuple(bound.params))
+    made = kind.cache.get(key) if reusable else None
     if made is None:
         made = _statements(kind, table, scope, [*where, *filtered], fields, sort)
-        if not filtered and not where:
+        if reusable:
             kind.cache[key] = made
     stmt, count = made
     regex = tuple(
@@ -169,12 +182,20 @@ def column_of(table, attr: Attribute):
     return custom.value(table.c.custom, attr) if attr.custom else table.c[attr.id]
 
 
-def conditions(kind: Kind, table, condition: dict, special: Special) -> list[ColumnElement]:
-    """The filters of a condition object; only the kind's condition keys reach SQL."""
+def conditions(
+    kind: Kind, table, condition: dict, special: Special, bound: Bound
+) -> list[ColumnElement]:
+    """The filters of a condition object; only the kind's condition keys reach SQL. Those
+    that special conditions give as Bound are also gathered in ``bound``."""
     found = []
     for key, value in condition.items():
         if key in special:
-            found.extend(special[key](value))
+            made = special[key](value)
+            if isinstance(made, Bound):
+                bound.filters.extend(made.filters)
+                bound.params.update(made.params)
+                made = made.filters
+            found.extend(made)
         elif key in kind.conditions:
             attr = kind.conditions[key]
             # a custom attribute's equality is containment on PostgreSQL (its GIN index)

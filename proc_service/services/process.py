@@ -118,16 +118,24 @@ def search(sess: Session, kind: Kind, scope: Scope, body: dict, regex_timeout_ms
     return objects.search(sess, kind, scope, body, regex_timeout_ms, special=special, count=count)
 
 
-def _bound_to(names: list[str]) -> list:
+def _bound_to(names: list[str]) -> query.Bound:
     """bk_module_name in a condition: processes bound to that name (or any of several). EXISTS
     probing the bindings' primary key (process, name) for each candidate process (issue 7):
     its cost follows the processes read, whatever the statistics say, where IN (sub-select)
-    could become a nested loop over every binding of the name."""
-    bindings = ProcessBinding.__table__.c
-    bound = select(bindings.bk_process_id).where(
-        bindings.bk_process_id == _TABLE.c.bk_process_id, bindings.bk_module_name.in_(names)
+    could become a nested loop over every binding of the name. Built once, the names bound
+    (issue 18)."""
+    return query.Bound([_BOUND_TO], {"module_names": names})
+
+
+_BINDINGS = ProcessBinding.__table__.c
+_BOUND_TO = (
+    select(_BINDINGS.bk_process_id)
+    .where(
+        _BINDINGS.bk_process_id == Process.__table__.c.bk_process_id,
+        _BINDINGS.bk_module_name.in_(bindparam("module_names", expanding=True)),
     )
-    return [bound.exists()]
+    .exists()
+)
 
 
 # The detail statement, built once: its columns and bound parameters never change, and building
