@@ -32,8 +32,13 @@ ids = [c.post("/api/v3/proc/0/1", json={"bk_process_name": f"p{i}", "bk_func_nam
        .get_json()["data"]["bk_process_id"] for i in range(200)]
 calls = {
     "detail": lambda i: c.get(f"/api/v3/proc/0/1/{ids[i % 200]}"),
+    "binding list": lambda i: c.get(f"/api/v3/proc/module/0/1/{ids[i % 200]}"),
     "search": lambda i: c.post("/api/v3/proc/search/0/1",
                                json={"page": {"limit": 20, "sort": "-priority"}}),
+    "update": lambda i: c.put(f"/api/v3/proc/0/1/{ids[i % 200]}", json={"description": f"d{i}"}),
+    "create": lambda i: c.post("/api/v3/proc/0/1",
+                               json={"bk_process_name": f"n{i}-{time.perf_counter_ns()}",
+                                     "bk_func_name": "f"}),
 }
 n, profile = int(sys.argv[1]), sys.argv[2] == "1"
 for name, call in calls.items():
@@ -42,7 +47,7 @@ for name, call in calls.items():
     started = time.perf_counter()
     for i in range(n):
         call(i)
-    print(name, (time.perf_counter() - started) / n * 1e6)
+    print(name.replace(" ", "_"), (time.perf_counter() - started) / n * 1e6)
     if profile:
         pr = cProfile.Profile()
         pr.enable()
@@ -88,7 +93,8 @@ def main() -> None:
         for name in runs["project"][0]:
             before = statistics.median(r[name] for r in runs["baseline"])
             now = statistics.median(r[name] for r in runs["project"])
-            print(f"| {name} | {before:.0f} µs | {now:.0f} µs | {now / before:.2f} |")
+            label = name.replace("_", " ")
+            print(f"| {label} | {before:.0f} µs | {now:.0f} µs | {now / before:.2f} |")
         if args.profile:
             probe(ROOT, args.requests, True)
     finally:
