@@ -112,6 +112,12 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+# Issue 18 (migration 0007): SQLite's trigram index of a column, an external-content FTS5
+# table keyed by its table's rowid. PostgreSQL's counterpart is a pg_trgm index, which its
+# planner uses by itself.
+TRIGRAMS = {("processes", "bk_process_name"): "processes_name_fts"}
+
+
 def json_array_insert(template: str, ints: tuple[str, ...], objects: tuple[str, ...], time: str):
     """An INSERT … SELECT of one row per element of the JSON array parameter ``:rows``, in the
     array's order, for each dialect: ``template`` names ``{elements}`` and ``{position}``, and
