@@ -41,8 +41,8 @@ from ..values import (
 )
 from . import custom
 from .models import MODELS
-from .regex import Refused, literal_prefix, portable
-from .sql import contains, like_pattern
+from .regex import Refused, literal_prefix, portable, required_literal
+from .sql import narrowed, substring, trigram_lookups
 
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
@@ -62,6 +62,10 @@ class Search:
     # the count is a kept one (services/counting.py): known before the page is read, and
     # from a column the page's order does not follow (transaction.search)
     kept_count: bool = False
+    # issue 18: lookups in a trigram index, kept only for a text that few rows hold, against
+    # how many the scope holds (sql.where_few)
+    lookups: tuple = ()
+    scope_rows: Callable[[], Select] | None = None
 
 
 Special = dict[str, Callable[[object], list[ColumnElement]]]
@@ -113,7 +117,8 @@ def build(
     keys = {key for key in condition if key not in kind.ignored_conditions}
     by_id = sorted_by <= {kind.id_field} and keys <= {kind.id_field}
     index_order = not filtered or by_id
-    return Search(stmt, count, fields, start, regex, index_order=index_order)
+    lookups = trigram_lookups(filtered)
+    return Search(stmt, count, fields, start, regex, index_order=index_order, lookups=lookups)
 
 
 @functools.lru_cache(maxsize=256)
@@ -276,8 +281,7 @@ def filters(attr: Attribute, column, value: object, exact=None) -> list[ColumnEl
         column = type_coerce(column, BigInteger)
     if not isinstance(value, dict):
         if attr.contains:
-            needle = _text(key, value)
-            return [contains(column, needle, like_pattern(needle))]
+            return [substring(column, _text(key, value))]
         return [equals(_normalise(attr, value))]
 
     found = []
@@ -336,15 +340,18 @@ def _regex(attr: Attribute, column, pattern: object) -> ColumnElement:
     if len(pattern) > REGEX_LIMIT:
         raise ApiError(1199035, f"{key} $regex", REGEX_LIMIT)
     try:
-        test = column.regexp_match(portable(pattern))
+        translated = portable(pattern)
     except Refused:
         raise ApiError(1199006, key) from None
     prefix = literal_prefix(pattern)
     if prefix is None:
-        return test
+        # Issue 18: on SQLite, the rows whose value holds what every match holds, from the
+        # column's trigram index (PostgreSQL's pg_trgm reads the pattern itself)
+        return narrowed(column, required_literal(pattern), lambda c: c.regexp_match(translated))
     # Issue 7: every match starts with ``prefix``, so the match lies in one range of the
     # column's index (code-point order on both databases); SQLite cannot derive it itself.
-    return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1), test)
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < upper, column.regexp_match(translated))
 
 
 def names(key: str, value: object) -> list[str]:

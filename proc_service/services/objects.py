@@ -3,7 +3,7 @@ audit rows, and search. Processes, sets and modules are each a few lines on top 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, select
@@ -126,9 +126,12 @@ def search(
     where: Iterable[ColumnElement] = (),
     special: query.Special | None = None,
     count: Select | None = None,
+    scope_rows: Callable[[], Select] | None = None,
 ) -> dict:
     """search_process, search_set, search_module: ``body`` has been through SearchSchema.
-    ``count``: a cheaper statement for the total than counting the matches (counting.py)."""
+    ``count``: a cheaper statement for the total than counting the matches (counting.py);
+    ``scope_rows``: makes one for how many rows the scope holds, which a lookup in a trigram
+    index is weighed against (sql.where_few)."""
     page = body["page"]
     found = query.build(
         kind,
@@ -142,6 +145,7 @@ def search(
     )
     if count is not None:
         found.count, found.kept_count = count, True
+    found.scope_rows = scope_rows
     return transaction.search(sess, found, regex_timeout_ms)
 
 
