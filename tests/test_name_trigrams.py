@@ -2,7 +2,7 @@
 substring or a $regex with a literal run answers exactly what reading the business answers,
 on both databases, whatever the names and needles hold and after every kind of write.
 
-On SQLite the index serves a text only when few rows hold it (sql.where_few): the tests below
+On SQLite the index serves a text only when few rows hold it (sql.trigram_choice): the tests below
 force either way, ``indexed`` (any text the business could hold) or ``scanned`` (no lookup
 at all), and compare. PostgreSQL runs the same tests (pg_trgm serves it; no lookup there).
 """

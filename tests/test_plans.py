@@ -170,7 +170,7 @@ def _sqlite_plans(url: str, bodies: dict) -> dict[str, list[tuple[str, list[str]
             with sqlite_captured(app.extensions["db_engine"]) as plans:
                 resp = client.open(path, method=method, json=body)
             assert resp.status_code == 200, (name, resp.get_json())
-            # the count and the page (not how many rows hold the text, sql.where_few)
+            # the count and the page (not how many rows hold the text, sql.trigram_choice)
             found[name] = [(s, d) for s, d in plans if re.search(r"FROM processes\s", s)]
     finally:
         app.extensions["db_engine"].dispose()

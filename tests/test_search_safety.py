@@ -146,7 +146,7 @@ def test_a_search_is_three_statements(app, client, db_url, backend):
     many rows and conditions. The version is read on the driver's connection (its cost through
     SQLAlchemy was most of a detail's model overhead), which SQLAlchemy's events do not see:
     they see the other two. On SQLite a name substring of 3 characters or more takes one more:
-    how many rows its trigram index finds the text in (sql.where_few, issue 18)."""
+    how many rows its trigram index finds the text in (sql.trigram_choice, issue 18)."""
     ids = bulk(client, 50, proc_num=1, port=80)
     create(client, bk_process_name="unbound", proc_num=2)
     insert_bindings(db_url, [(pid, "web") for pid in ids])

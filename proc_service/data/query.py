@@ -42,7 +42,7 @@ from ..values import (
 from . import custom
 from .models import MODELS
 from .regex import Refused, literal_prefix, portable, required_literal
-from .sql import narrowed, substring, trigram_lookups
+from .sql import keep_few, narrowed, substring
 
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
@@ -62,10 +62,6 @@ class Search:
     # the count is a kept one (services/counting.py): known before the page is read, and
     # from a column the page's order does not follow (transaction.search)
     kept_count: bool = False
-    # issue 18: lookups in a trigram index, kept only for a text that few rows hold, against
-    # how many the scope holds (sql.where_few)
-    lookups: tuple = ()
-    scope_rows: Callable[[], Select] | None = None
 
 
 Special = dict[str, Callable[[object], list[ColumnElement]]]
@@ -82,13 +78,17 @@ def build(
     sort: str,
     special: Special | None = None,
     prefix: str = "page.",
+    few: Callable[[str, str], bool] | None = None,
 ) -> Search:
     """One page and its COUNT over ``kind``, within ``where``. The body has been through its
     search schema (condition is a dict, fields a list of str); ``special`` maps condition keys
     that are not attributes (bk_module_name, op_time) to their filters; ``prefix`` is where the
-    body holds start and limit, for the error that names them."""
+    body holds start and limit, for the error that names them; ``few`` (sql.trigram_choice)
+    keeps a lookup in a trigram index only for a text that few rows hold."""
     model = MODELS[kind.name]
     filtered = conditions(kind, model, condition, special or {})
+    if few is not None:
+        filtered = keep_few(filtered, few)
     where = [*where, *filtered]
     fields = tuple(fields) or kind.output_fields
     for name in fields:
@@ -117,8 +117,7 @@ def build(
     keys = {key for key in condition if key not in kind.ignored_conditions}
     by_id = sorted_by <= {kind.id_field} and keys <= {kind.id_field}
     index_order = not filtered or by_id
-    lookups = trigram_lookups(filtered)
-    return Search(stmt, count, fields, start, regex, index_order=index_order, lookups=lookups)
+    return Search(stmt, count, fields, start, regex, index_order=index_order)
 
 
 @functools.lru_cache(maxsize=256)

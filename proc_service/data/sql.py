@@ -3,7 +3,8 @@ databases need different SQL for one meaning, the difference lives here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import functools
+from collections.abc import Callable
 from datetime import UTC
 
 from sqlalchemy import (
@@ -23,8 +24,8 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -195,17 +196,7 @@ def _narrowed_pg(element, compiler, **kw):
     return compiler.process(test, **kw)
 
 
-def trigram_lookups(filters: Iterable[ColumnElement]) -> tuple[trigram_narrowed, ...]:
-    """The trigram lookups among these filters (``narrowed``), for ``where_few``."""
-    return tuple(
-        element
-        for one in filters
-        for element in visitors.iterate(one)
-        if isinstance(element, trigram_narrowed)
-    )
-
-
-# A lookup in the index is the plan while the rows that hold the text (over every business)
+# A lookup in the index is the plan while the rows that hold the text (in every business)
 # number at most a 25th of the rows of the business searched: each costs 5-7 µs in the count
 # and again in the page (its name is read from processes to test it, and its id is looked up
 # in the business), where reading the business costs about 0.25 µs a row in each (issue 18,
@@ -214,33 +205,47 @@ def trigram_lookups(filters: Iterable[ColumnElement]) -> tuple[trigram_narrowed,
 ROWS_PER_HIT = 25
 
 
-def where_few(conn: Connection, lookups: Sequence[trigram_narrowed], rows: Select, *statements):
-    """``statements``, with each trigram lookup of ``lookups`` replaced by its plain test
-    unless few rows hold its text for a scope of ``rows`` rows (a statement that reads how many,
-    such as a kept count). SQLite's planner cannot weigh the two: it has no statistics of an
-    FTS table, and none at all until ANALYZE runs. PostgreSQL's planner does (pg_trgm)."""
-    if conn.dialect.name != "sqlite":
-        return statements
-    allowed = rows.scalar_subquery() // ROWS_PER_HIT
-    common = {}
-    for lookup in lookups:
-        column, test, _, string = lookup.clauses
-        fts = table(_trigram_table(column))
-        hits = (
-            select(literal_column("1"))
-            .select_from(fts)
-            .where(literal_column(fts.name).op("MATCH")(string))
-            .limit(allowed + 1)
-            .subquery()
-        )
-        few = select(select(func.count()).select_from(hits).scalar_subquery() <= allowed)
-        if not conn.scalar(few):
-            common[id(lookup)] = test
-    if not common:
-        return statements
-    return tuple(
-        visitors.replacement_traverse(s, {}, lambda e: common.get(id(e))) for s in statements
+def trigram_choice(sess: Session, rows: Select, values: dict) -> Callable[[str, str], bool] | None:
+    """On SQLite: few(fts_table, fts_string), whether few enough rows hold the text for a
+    lookup in the index to be the plan, against how many rows the scope holds (``rows`` with
+    ``values``: a kept count). SQLite's planner cannot weigh the two: it has no statistics of
+    an FTS table, and none at all until ANALYZE runs. None on PostgreSQL, whose planner does."""
+    if sess.get_bind().dialect.name != "sqlite":
+        return None
+
+    def few(fts: str, string: str) -> bool:
+        return bool(sess.scalar(_few(fts, rows, ROWS_PER_HIT), {**values, "text": string}))
+
+    return few
+
+
+@functools.lru_cache(maxsize=16)
+def _few(fts: str, rows: Select, rows_per_hit: int) -> Select:
+    """Whether at most a ``rows_per_hit``th of ``rows`` hold :text (counting no further)."""
+    allowed = rows.scalar_subquery() // rows_per_hit
+    holders = (
+        select(literal_column("1"))
+        .select_from(table(fts))
+        .where(literal_column(fts).op("MATCH")(bindparam("text")))
+        .limit(allowed + 1)
+        .subquery()
     )
+    return select(select(func.count()).select_from(holders).scalar_subquery() <= allowed)
+
+
+def keep_few(filters: list[ColumnElement], few: Callable[[str, str], bool]) -> list:
+    """``filters``, each trigram lookup among them (``narrowed``) replaced by its plain test
+    unless ``few`` says few rows hold its text (``trigram_choice``)."""
+    common = {}
+    for one in filters:
+        for element in visitors.iterate(one):
+            if isinstance(element, trigram_narrowed):
+                column, test, _, string = element.clauses
+                if not few(_trigram_table(column), string.value):
+                    common[id(element)] = test
+    if not common:
+        return filters
+    return [visitors.replacement_traverse(f, {}, lambda e: common.get(id(e))) for f in filters]
 
 
 def json_array_insert(template: str, ints: tuple[str, ...], objects: tuple[str, ...], time: str):

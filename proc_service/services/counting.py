@@ -61,7 +61,7 @@ def process_count(
     once per search), so a malformed one fails with the error the build would give."""
     keys = [key for key in condition if key not in IGNORED]
     if not keys:
-        return business(scope)
+        return _BUSINESS.params(account=scope.account, biz=scope.biz_id)
     if keys == ["bk_module_name"]:
         names = module_names(condition["bk_module_name"])
         if len(set(names)) == 1:  # kept per name, like the business's count
@@ -87,9 +87,10 @@ def process_count(
     return None
 
 
-def business(scope: Scope) -> Select:
-    """How many processes the business of ``scope`` holds, as kept."""
-    return _BUSINESS.params(account=scope.account, biz=scope.biz_id)
+def business(scope: Scope) -> tuple[Select, dict]:
+    """How many processes the business of ``scope`` holds, as kept: a statement built once,
+    and its values."""
+    return _BUSINESS, {"account": scope.account, "biz": scope.biz_id}
 
 
 def _counted(attr: Attribute, value: object) -> list[str] | None:

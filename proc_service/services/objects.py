@@ -3,14 +3,14 @@ audit rows, and search. Processes, sets and modules are each a few lines on top 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from ..attributes import Kind
-from ..data import custom, query
+from ..data import custom, query, sql
 from ..data.models import MODELS
 from ..errors import not_found
 from ..scope import Actor, Scope
@@ -126,13 +126,14 @@ def search(
     where: Iterable[ColumnElement] = (),
     special: query.Special | None = None,
     count: Select | None = None,
-    scope_rows: Callable[[], Select] | None = None,
+    scope_rows: tuple[Select, dict] | None = None,
 ) -> dict:
     """search_process, search_set, search_module: ``body`` has been through SearchSchema.
     ``count``: a cheaper statement for the total than counting the matches (counting.py);
-    ``scope_rows``: makes one for how many rows the scope holds, which a lookup in a trigram
-    index is weighed against (sql.where_few)."""
+    ``scope_rows``: one for how many rows the scope holds, and its values, which a lookup in a
+    trigram index is weighed against (sql.trigram_choice)."""
     page = body["page"]
+    few = sql.trigram_choice(sess, *scope_rows) if scope_rows else None
     found = query.build(
         kind,
         [*in_scope(kind, scope), *where],
@@ -142,10 +143,10 @@ def search(
         limit=page["limit"],
         sort=page["sort"],
         special=special,
+        few=few,
     )
     if count is not None:
         found.count, found.kept_count = count, True
-    found.scope_rows = scope_rows
     return transaction.search(sess, found, regex_timeout_ms)
 
 

@@ -3,7 +3,6 @@ alone: batch update, delete taking the bindings along, detail rows, the module-n
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, case, select
@@ -112,7 +111,7 @@ def search(sess: Session, kind: Kind, scope: Scope, body: dict, regex_timeout_ms
     # Issue 7: a whole business, or a module name alone, reads a count kept for it.
     count = counting.process_count(kind, scope, body["condition"], module_names)
     special = {"bk_module_name": lambda value: _bound_to(module_names(value))}
-    rows = functools.partial(counting.business, scope)
+    rows = counting.business(scope)
     return objects.search(
         sess, kind, scope, body, regex_timeout_ms, special=special, count=count, scope_rows=rows
     )

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..attributes import KINDS
-from ..data import custom, db, query, sql
+from ..data import custom, db, query
 from ..errors import ApiError
 from ..values import render
 
@@ -47,16 +47,11 @@ def search(sess: Session, found: query.Search, regex_timeout_ms: int) -> dict:
     try:
         limit = db.time_limit(sess, regex_timeout_ms) if found.regex_fields else nullcontext()
         with db.read(sess, snapshot=True), limit:
-            counted, page = found.count, found.page
-            if found.lookups and found.scope_rows is not None:
-                counted, page = sql.where_few(
-                    sess.connection(), found.lookups, found.scope_rows(), counted, page
-                )
-            count = sess.scalar(counted)
+            count = sess.scalar(found.count)
             beyond = count <= found.start
             if found.index_order or _dense(found, count):
                 db.index_order(sess)
-            rows = [] if beyond else sess.execute(page).mappings().all()
+            rows = [] if beyond else sess.execute(found.page).mappings().all()
     except (DataError, OperationalError) as exc:
         # A pattern one engine refused or ran out of time on: the pattern is at fault.
         if found.regex_fields and (isinstance(exc, DataError) or db.timed_out(exc)):
