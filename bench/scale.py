@@ -181,6 +181,12 @@ def table_requests(biz: int, processes: int) -> dict[str, Callable[[int], tuple]
             search,
             cond({"bk_process_name": {"$regex": "^proc-4242[0-9]-"}}),
         ),
+        # Issue 18: no literal prefix; every match holds "4242" (SQLite's trigram index)
+        "search, bk_process_name $regex, unanchored": lambda i: (
+            "POST",
+            search,
+            cond({"bk_process_name": {"$regex": "4242[0-9]-"}}),
+        ),
         "search, priority $gt 50, sorted by name": lambda i: (
             "POST",
             search,

@@ -4,6 +4,7 @@ what a plan does that would make a request cost time in proportion to its busine
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -91,3 +92,34 @@ def problems(plan: dict, business_rows: int) -> list[str]:
                 if not keyed:
                     found.append(f"nested loop over bindings ({scan['Node Type']})")
     return found
+
+
+# --- SQLite (issue 18) ----------------------------------------------------------------------
+
+
+@contextmanager
+def sqlite_captured(engine) -> Iterator[list[tuple[str, list[str]]]]:
+    """(statement, EXPLAIN QUERY PLAN details) of every query the engine runs in the block."""
+    found: list[tuple[str, list[str]]] = []
+
+    def record(_conn, cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            rows = cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            found.append((statement, [row[3] for row in rows]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield found
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def sqlite_reads_the_business(details: list[str]) -> list[str]:
+    """The steps of a SQLite plan that read processes whole, or a business of it whole: a scan
+    of the table, or an index searched by the business alone."""
+    return [
+        d
+        for d in details
+        if re.match(r"SCAN (processes|p)( |$)", d)
+        or re.fullmatch(r"SEARCH (processes|p) .*\(bk_supplier_account=\? AND bk_biz_id=\?\)", d)
+    ]

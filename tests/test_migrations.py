@@ -278,3 +278,73 @@ def libpq_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _trigram_objects(conn) -> set[str]:
+    return {
+        name
+        for (name,) in conn.execute(
+            text("SELECT name FROM sqlite_master WHERE name LIKE 'processes_name_fts%'")
+        )
+    }
+
+
+def test_name_trigram_migration_with_data_in_place(empty_url):
+    """0006 → 0007 (issue 18) on SQLite: the names already there are indexed, the triggers
+    keep the index from then on, and 0007 → 0006 leaves neither table nor trigger behind (a
+    write at 0006 then touches no missing table). On PostgreSQL 0007 changes nothing."""
+    cfg = alembic_config(empty_url)
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "0006")
+    engine = create_engine(empty_url)
+    insert = text(
+        "INSERT INTO processes (bk_supplier_account, bk_biz_id, bk_process_name, description,"
+        ' port, protocol, bk_func_id, bk_func_name, work_path, "user", start_cmd, stop_cmd,'
+        " restart_cmd, face_stop_cmd, reload_cmd, pid_file, auto_start, bk_start_param_regex,"
+        " create_time, last_time) VALUES ('0', 1, :name, '', '80', '1', '', 'f', '', '', '',"
+        " '', '', '', '', '', false, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert, [{"name": "nginx-worker"}, {"name": "数据库-主"}])
+        command.upgrade(cfg, "0007")
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                assert not {"processes_name_fts"} & _tables(empty_url)
+                return
+            assert _trigram_objects(conn) >= {
+                "processes_name_fts",
+                "processes_name_fts_insert",
+                "processes_name_fts_update",
+                "processes_name_fts_delete",
+            }
+            match = text(
+                "SELECT rowid FROM processes_name_fts WHERE processes_name_fts MATCH :s"
+                " ORDER BY rowid"
+            )
+            assert conn.execute(match, {"s": '"worker"'}).scalars().all() == [1]
+            assert conn.execute(match, {"s": '"据库-"'}).scalars().all() == [2]
+            conn.execute(insert, {"name": "worker-2"})  # the triggers at work
+            conn.execute(
+                text("UPDATE processes SET bk_process_name = 'gone' WHERE bk_process_id = 1")
+            )
+            assert conn.execute(match, {"s": '"worker"'}).scalars().all() == [3]
+            conn.execute(
+                text(
+                    "INSERT INTO processes_name_fts (processes_name_fts, rank)"
+                    " VALUES ('integrity-check', 1)"
+                )
+            )
+
+        command.downgrade(cfg, "0006")
+        with engine.begin() as conn:
+            assert _trigram_objects(conn) == set()
+            conn.execute(text("DELETE FROM processes WHERE bk_process_id = 3"))
+            conn.execute(insert, {"name": "written at 0006"})
+        command.upgrade(cfg, "head")
+        command.check(cfg)
+        with engine.connect() as conn:
+            assert conn.execute(match, {"s": '"at 0006"'}).scalars().all() == [4]
+            assert conn.execute(match, {"s": '"worker"'}).scalars().all() == []
+    finally:
+        engine.dispose()

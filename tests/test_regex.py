@@ -8,6 +8,7 @@ import random
 import pytest
 
 from proc_service import create_app
+from proc_service.data.regex import Refused, portable, required_literal, sqlite_regexp
 
 from .kit import proc_url, search_url
 
@@ -132,3 +133,63 @@ def test_class_shorthands_are_ascii(fresh_db, pattern, expected):
     body = {"condition": {"start_cmd": {"$regex": pattern}}, "fields": ["bk_process_name"]}
     info = client.post(search_url(), json=body).get_json()["data"]["info"]
     assert {p["bk_process_name"] for p in info} == expected
+
+
+# --- the text every match holds (issue 18: SQLite's trigram index narrows a $regex) ----------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "literal"),
+    [
+        ("4242[0-9]-", "4242"),
+        ("proc-.*-4242", "proc-"),  # the longest run, the first of equals
+        ("ab*cde", "cde"),  # b may be absent
+        ("abc?de", "ab"),
+        ("abcd{2,3}ef", "abc"),  # d may repeat: "abcdd"
+        ("abc{2}", "ab"),
+        ("abc+d", "abc"),  # "abccd": c is there, the run stops after it
+        ("a+bcd", "bcd"),
+        ("a(bcd)efg", "efg"),  # nothing inside a group counts
+        ("x(?:abcd)*yz", "yz"),
+        ("[abcd]ef", "ef"),  # nor inside a class
+        ("[]abc]xyz", "xyz"),
+        ("[^\\]]qq", "qq"),
+        ("ab\\.cde", "cde"),  # an escape ends a run
+        ("\\dabc", "abc"),
+        ("^abc", "abc"),
+        ("abc$", "abc"),
+        ("进程启动", "进程启动"),
+        ("😀😀😀x*", "😀😀😀"),
+        ("abc|def", None),  # an alternation anywhere: nothing is certain
+        ("(ab|cd)efgh", None),
+        ("(?i)abcd", None),  # a flag group (refused by the dialect anyway)
+        ("", None),
+        (".*", None),
+        ("[a-z]+", None),
+    ],
+)
+def test_required_literal(pattern, literal):
+    assert required_literal(pattern) == literal
+
+
+def test_every_match_holds_the_required_literal():
+    """Over the dialect's corpus: whatever a pattern matches holds its required literal."""
+    rnd = random.Random(18)
+    alphabet = "ab-进é.]x0\n"
+    texts = [*VALUES.values()] + [
+        "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12))) for _ in range(400)
+    ]
+    checked = 0
+    for pattern in PATTERNS:
+        try:
+            translated = portable(pattern)
+        except Refused:
+            continue
+        literal = required_literal(pattern)
+        if literal is None:
+            continue
+        for text in [*texts, f"x{literal}y"]:
+            if sqlite_regexp(translated, text):
+                checked += 1
+                assert literal in text, (pattern, literal, text)
+    assert checked > 100

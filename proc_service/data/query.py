@@ -43,8 +43,8 @@ from ..values import (
 )
 from . import custom
 from .models import MODELS
-from .regex import Refused, literal_prefix, portable
-from .sql import RenderedTime, UTCDateTime, contains, like_pattern
+from .regex import Refused, literal_prefix, portable, required_literal
+from .sql import RenderedTime, UTCDateTime, keep_few, narrowed, substring
 
 COMPARISONS = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS = ("$eq", "$ne", "$in", "$nin", *COMPARISONS, "$regex")
@@ -95,17 +95,21 @@ def build(
     sort: str,
     special: Special | None = None,
     prefix: str = "page.",
+    few: Callable[[str, str], bool] | None = None,
 ) -> Search:
     """One page and its COUNT over ``kind``, within ``scope`` (columns equal to values, bound
     as parameters) and ``where``. The body has been through its search schema (condition is a
     dict, fields a list of str); ``special`` maps condition keys that are not attributes
     (bk_module_name, op_time) to their filters; ``prefix`` is where the body holds start and
-    limit, for the error that names them."""
+    limit, for the error that names them; ``few`` (sql.trigram_choice) keeps a lookup in a
+    trigram index only for a text that few rows hold."""
     # The table's columns, never the ORM's attributes, throughout (issue 18): a statement
     # with ORM entities is compiled and matched to its results through the ORM's layers.
     table = MODELS[kind.name].__table__
     bound = Bound([], {})  # the Bound filters among them, and their parameters
     filtered = conditions(kind, table, condition, special or {}, bound)
+    if few is not None:
+        filtered = keep_few(filtered, few)
     fields = tuple(fields) or kind.output_fields
     for name in fields:
         if name not in kind.by_id:
@@ -327,8 +331,7 @@ def filters(attr: Attribute, column, value: object, exact=None) -> list[ColumnEl
         column = type_coerce(column, BigInteger)
     if not isinstance(value, dict):
         if attr.contains:
-            needle = _text(key, value)
-            return [contains(column, needle, like_pattern(needle))]
+            return [substring(column, _text(key, value))]
         return [equals(_normalise(attr, value))]
 
     found = []
@@ -387,15 +390,18 @@ def _regex(attr: Attribute, column, pattern: object) -> ColumnElement:
     if len(pattern) > REGEX_LIMIT:
         raise ApiError(1199035, f"{key} $regex", REGEX_LIMIT)
     try:
-        test = column.regexp_match(portable(pattern))
+        translated = portable(pattern)
     except Refused:
         raise ApiError(1199006, key) from None
     prefix = literal_prefix(pattern)
     if prefix is None:
-        return test
+        # Issue 18: on SQLite, the rows whose value holds what every match holds, from the
+        # column's trigram index (PostgreSQL's pg_trgm reads the pattern itself)
+        return narrowed(column, required_literal(pattern), lambda c: c.regexp_match(translated))
     # Issue 7: every match starts with ``prefix``, so the match lies in one range of the
     # column's index (code-point order on both databases); SQLite cannot derive it itself.
-    return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1), test)
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < upper, column.regexp_match(translated))
 
 
 def names(key: str, value: object) -> list[str]:

@@ -294,3 +294,50 @@ def literal_prefix(pattern: str) -> str | None:
     if not prefix or 0xD7FF <= ord(prefix[-1]) < 0xE000 or ord(prefix[-1]) >= 0x10FFFF:
         return None  # no storable character right after it
     return prefix
+
+
+def required_literal(pattern: str) -> str | None:
+    """The longest text that every match of ``pattern`` contains ("4242[0-9]-" → "4242"), or
+    None. Conservative: only runs of plain characters outside groups and classes count, none
+    where an alternation stands anywhere or a group sets flags; a character that a quantifier
+    may drop or repeat (``*``, ``?``, ``{n,m}``) is not part of a run, and an escape or a
+    quantified character ends one."""
+    if "|" in pattern or re.search(r"\(\?[^:]", pattern):
+        return None
+    runs: list[str] = []
+    run = ""
+    depth = i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char in "*?{":
+            run = run[:-1]  # the character before may be absent (or, in {n,m}, repeated)
+        if char in _META or depth:
+            runs.append(run)
+            run = ""
+        if char == "[":
+            i = _class_end(pattern, i)
+            continue
+        if char == "\\":
+            i += 2
+            continue
+        if char == "{":
+            i = pattern.find("}", i) + 1 or len(pattern)
+            continue
+        depth += (char == "(") - (char == ")")
+        if char not in _META and not depth:
+            run += char
+        i += 1
+    longest = max([*runs, run], key=len)
+    return longest or None
+
+
+def _class_end(pattern: str, i: int) -> int:
+    """The index after the bracket expression starting at pattern[i] == "["."""
+    i += 1
+    if pattern.startswith("^", i):
+        i += 1
+    if pattern.startswith("]", i):
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i + 1

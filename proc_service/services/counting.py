@@ -94,6 +94,12 @@ def process_count(
     return None
 
 
+def business(scope: Scope) -> tuple[Select, dict]:
+    """How many processes the business of ``scope`` holds, as kept: a statement built once,
+    and its values."""
+    return _BUSINESS, {"account": scope.account, "biz": scope.biz_id}
+
+
 def _counted(attr: Attribute, value: object) -> list[str] | None:
     """The texts custom_counts keeps for the values the condition asks equality with, or None
     when the condition is another shape or a value is one the triggers do not count."""

@@ -13,7 +13,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from ..attributes import KINDS, Kind
-from ..data import custom, query
+from ..data import custom, query, sql
 from ..data.models import MODELS
 from ..errors import not_found
 from ..scope import Actor, Scope
@@ -208,11 +208,14 @@ def search(
     where: Iterable[ColumnElement] = (),
     special: query.Special | None = None,
     count: tuple[Select, dict] | None = None,
+    scope_rows: tuple[Select, dict] | None = None,
 ) -> dict:
     """search_process, search_set, search_module: ``body`` has been through SearchSchema.
     ``count``: a cheaper statement for the total than counting the matches, and its
-    parameters (counting.py)."""
+    parameters (counting.py); ``scope_rows``: one for how many rows the scope holds, and its
+    values, which a lookup in a trigram index is weighed against (sql.trigram_choice)."""
     page = body["page"]
+    few = sql.trigram_choice(sess, *scope_rows) if scope_rows else None
     found = query.build(
         kind,
         {"bk_supplier_account": scope.account, "bk_biz_id": scope.biz_id},
@@ -223,6 +226,7 @@ def search(
         limit=page["limit"],
         sort=page["sort"],
         special=special,
+        few=few,
     )
     if count is not None:
         (found.count, found.count_params), found.kept_count = count, True

@@ -115,7 +115,10 @@ def search(sess: Session, kind: Kind, scope: Scope, body: dict, regex_timeout_ms
     # Issue 7: a whole business, or a module name alone, reads a count kept for it.
     count = counting.process_count(kind, scope, body["condition"], module_names)
     special = {"bk_module_name": lambda value: _bound_to(module_names(value))}
-    return objects.search(sess, kind, scope, body, regex_timeout_ms, special=special, count=count)
+    rows = counting.business(scope)
+    return objects.search(
+        sess, kind, scope, body, regex_timeout_ms, special=special, count=count, scope_rows=rows
+    )
 
 
 def _bound_to(names: list[str]) -> query.Bound:
