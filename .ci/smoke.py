@@ -82,6 +82,9 @@ def podman(*args: str) -> str:
     ).stdout.strip()
 
 
+NGINX_RESOLVER_VALID_S = 5
+
+
 def wait_ready(seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -322,6 +325,11 @@ def check_stop_during_batch():
     assert status == 503 and resp.getheader("X-Request-Id"), (status, out)
     envelope_error(out, 1199999)
     podman("start", APP)
+    wait_ready()
+    # The restarted app has a new address; each nginx worker keeps the old one until its
+    # resolver entry runs out (valid=5s, deploy/nginx-entrypoint.sh), and a POST sent there
+    # meanwhile is not retried (non-idempotent): the checks after this one wait it out.
+    time.sleep(NGINX_RESOLVER_VALID_S + 1)
     wait_ready()
     audit = dict(
         line.split("|")
