@@ -120,7 +120,7 @@ def record_many(
     if event and target in events.INSTANCE_KINDS:
         # Issue 18: the events copy the images from the rows just written, in the database,
         # rather than sending and parsing them a second time.
-        events.record_instances(sess, ids)
+        events.record_instances(sess, VERBS[op_type], ids)
 
 
 _MANY = json_array_insert(

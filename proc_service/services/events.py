@@ -76,12 +76,12 @@ def _insert(sess, scope: Scope, actor: Actor, event_type, obj_type, action, rows
     _note_written(sess)
 
 
-def record_instances(sess: Session, audit_ids: list[int]) -> None:
+def record_instances(sess: Session, action: str, audit_ids: list[int]) -> None:
     """One event per audit row of a process, set or module change (audit.record_many), in
     their order, in one statement: bk-cmdb's whole images, null where there is none (no
     pre_data on create, no cur_data on delete)."""
     conn = sess.connection()
-    conn.execute(_FROM_AUDIT[conn.dialect.name], {"ids": audit_ids})
+    conn.execute(_FROM_AUDIT[conn.dialect.name], {"action": action, "ids": audit_ids})
     _note_written(sess)
 
 
@@ -90,9 +90,8 @@ def record_instances(sess: Session, audit_ids: list[int]) -> None:
 _FROM_AUDIT_SQL = (
     "INSERT INTO events (bk_supplier_account, bk_biz_id, event_type, obj_type, action, inst_id,"
     " action_time, request_id, data)"
-    " SELECT a.bk_supplier_account, a.bk_biz_id, 'instdata', a.op_target,"
-    " CASE a.op_type WHEN 1 THEN 'create' WHEN 2 THEN 'update' ELSE 'delete' END,"
-    " a.inst_id, a.op_time, a.request_id, {data} FROM audit_log a WHERE {ids} ORDER BY a.id"
+    " SELECT a.bk_supplier_account, a.bk_biz_id, 'instdata', a.op_target, :action, a.inst_id,"
+    " a.op_time, a.request_id, {data} FROM audit_log a WHERE {ids} ORDER BY a.id"
 )
 _FROM_AUDIT = {
     dialect: sa_text(

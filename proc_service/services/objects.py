@@ -12,7 +12,7 @@ from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from ..attributes import KINDS, Kind
+from ..attributes import Kind
 from ..data import custom, query, sql
 from ..data.models import MODELS
 from ..errors import not_found
@@ -113,7 +113,7 @@ def create(sess: Session, kind: Kind, scope: Scope, actor: Actor, values: dict, 
     }
     row = sess.connection().execute(_statements(kind.name).insert, params).one()
     (image,) = images(kind, [row])
-    _audit_image(sess, kind, scope, actor, audit.CREATE, image, {}, image)
+    audit.record(sess, scope, actor, audit.CREATE, kind.name, image[kind.id_field], {}, image)
     return image
 
 
@@ -150,9 +150,6 @@ def update(
     audit.record(sess, scope, actor, audit.UPDATE, kind.name, obj_id, pre, cur)
 
 
-KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
-
-
 class _Statements:
     """One kind's write statements, built once: a statement used again keeps its cache key,
     which SQLAlchemy otherwise computes on every execution by walking the whole statement."""
@@ -185,7 +182,7 @@ class _Statements:
 
 @functools.lru_cache(maxsize=8)
 def _statements(kind_name: str) -> _Statements:
-    return _Statements(KINDS_BY_NAME[kind_name])
+    return _Statements(model.BY_NAME[kind_name])
 
 
 def delete(
@@ -196,7 +193,8 @@ def delete(
     pre = to_dict(kind, obj) | (removed or {})
     sess.delete(obj)
     sess.flush()
-    _audit(sess, kind, scope, actor, audit.DELETE, obj, pre, {})
+    inst_id = getattr(obj, kind.id_field)
+    audit.record(sess, scope, actor, audit.DELETE, kind.name, inst_id, pre, {})
 
 
 def search(
@@ -231,12 +229,3 @@ def search(
     if count is not None:
         (found.count, found.count_params), found.kept_count = count, True
     return transaction.search(sess, found, regex_timeout_ms)
-
-
-def _audit(sess, kind: Kind, scope, actor, op_type: int, obj, pre: dict, cur: dict) -> None:
-    inst_id = getattr(obj, kind.id_field)
-    audit.record(sess, scope, actor, op_type, kind.name, inst_id, pre, cur)
-
-
-def _audit_image(sess, kind: Kind, scope, actor, op_type: int, image: dict, pre, cur) -> None:
-    audit.record(sess, scope, actor, op_type, kind.name, image[kind.id_field], pre, cur)
