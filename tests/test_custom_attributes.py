@@ -178,6 +178,11 @@ def test_the_next_request_on_another_worker_sees_the_change(db_url):
             400, 1199010, "owner")  # fmt: skip
         ok(a.delete(f"{ATTR}/{made['id']}"))
         err(b.post(proc_url(), json=body, headers=EN), 400, 1199011, "owner")
+        # a detail is read on the driver's connection against the model b holds (issue 18):
+        # b rebuilds it when the version moved, so the next detail shows the change
+        assert "owner" not in details(b, pid)
+        defined(a, bk_property_id="team", bk_property_type="singlechar")
+        assert details(b, pid)["team"] is None
     finally:
         for app in (first, second):
             for engine in db.engines(app):

@@ -18,10 +18,10 @@ ONE = "/<proc_account:bk_supplier_account>/<id:bk_biz_id>/<id:bk_process_id>"
 NAMED = ONE + "/<module_name:bk_module_name>"
 
 
-@endpoint(blp, ONE, "GET", op=Op.LIST_BINDINGS, result=BindingListSchema)
+@endpoint(blp, ONE, "GET", op=Op.LIST_BINDINGS, result=BindingListSchema, lean=True)
 def get_process_bind_module(call, bk_process_id: int):
     """get_process_bind_module: the business's module names, and which this process is bound to"""
-    return service.list_modules(call.session, call.scope, bk_process_id)
+    return service.list_modules(call.reader, call.scope, bk_process_id)
 
 
 @endpoint(blp, NAMED, "PUT", op=Op.BIND)

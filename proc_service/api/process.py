@@ -50,11 +50,11 @@ def search_process(call, body):
     return service.search(call.session, call.model, call.scope, body, call.regex_timeout_ms)
 
 
-@endpoint(blp, ONE, "GET", op=Op.DETAIL, result=DetailSchema, kind=PROCESS)
+@endpoint(blp, ONE, "GET", op=Op.DETAIL, result=DetailSchema, kind=PROCESS, lean=True)
 def get_process_detail(call, bk_process_id: int):
     """get_process_detail: the 22 attributes (then the account's own), named in the request's
     language"""
-    return service.detail(call.session, call.model, call.scope, bk_process_id, call.lang)
+    return service.detail(call.reader, call.model, call.scope, bk_process_id, call.lang)
 
 
 @endpoint(

@@ -159,6 +159,12 @@ def session(reads_only: bool = False) -> Session:
     return g.get(key)
 
 
+def read_engine() -> Engine:
+    """The engine a request that never writes reads from (see ``session``)."""
+    ext = current_app.extensions
+    return ext.get("db_read_engine") or ext["db_engine"]
+
+
 def engines(app: Flask) -> list[Engine]:
     """Every engine the app holds (to dispose of them all)."""
     return [e for k in ("db_engine", "db_read_engine") if (e := app.extensions.get(k))]

@@ -13,28 +13,30 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from ..attributes import PROCESS
-from ..data import db
 from ..data.models import Module, Process, ProcessBinding
+from ..data.prepared import Prepared, Reader
 from ..errors import not_found
 from ..scope import Actor, Scope
 from . import audit, events, objects
 from .transaction import write
 
 # The binding list's statements, built once (issue 7: building them per request was a sizeable
-# part of it): the process's existence, the business's normal module names in the order the
-# first module of each name was created, and the process's bindings in the order they were made.
-# Tables' columns (issue 18): no ORM layer in the statements of a read.
+# part of it) and run on the driver's connection (issue 18): the process's existence, the
+# business's normal module names in the order the first module of each name was created, and the
+# process's bindings in the order they were made.
 _ACCOUNT, _BIZ, _PROCESS = bindparam("account"), bindparam("biz"), bindparam("process_id")
 _P, _M, _B = Process.__table__.c, Module.__table__.c, ProcessBinding.__table__.c
-_PROCESS_EXISTS = select(_P.bk_process_id).where(
-    _P.bk_supplier_account == _ACCOUNT, _P.bk_biz_id == _BIZ, _P.bk_process_id == _PROCESS
+_PROCESS_EXISTS = Prepared(
+    select(_P.bk_process_id).where(
+        _P.bk_supplier_account == _ACCOUNT, _P.bk_biz_id == _BIZ, _P.bk_process_id == _PROCESS
+    )
 )
-_BOUND = (
+_BOUND = Prepared(
     select(_B.bk_module_name)
     .where(_B.bk_process_id == _PROCESS)
     .order_by(_B.create_time, _B.bk_module_name)
 )
-_MODULE_NAMES = (
+_MODULE_NAMES = Prepared(
     select(_M.bk_module_name, func.count().label("set_num"))
     .where(_M.bk_supplier_account == _ACCOUNT, _M.bk_biz_id == _BIZ, _M.default == 0)
     .group_by(_M.bk_module_name)
@@ -42,16 +44,14 @@ _MODULE_NAMES = (
 )
 
 
-def list_modules(sess: Session, scope: Scope, process_id: int) -> list[dict]:
+def list_modules(reader: Reader, scope: Scope, process_id: int) -> list[dict]:
     """One entry per module name of the business's normal modules, in the order the first
     module of each name was created, then any binding whose name has no normal module."""
     params = {"account": scope.account, "biz": scope.biz_id, "process_id": process_id}
-    with db.read(sess, snapshot=True):
-        conn = sess.connection()
-        if conn.scalar(_PROCESS_EXISTS, params) is None:
-            raise not_found(f"bk_process_id {process_id}")
-        modules = conn.execute(_MODULE_NAMES, params).all()
-        bound = conn.scalars(_BOUND, params).all()
+    if reader.first(_PROCESS_EXISTS, params) is None:
+        raise not_found(f"bk_process_id {process_id}")
+    modules = reader.all(_MODULE_NAMES, params)
+    bound = [name for (name,) in reader.all(_BOUND, params)]
     listed = [
         {"bk_module_name": name, "set_num": count, "is_bind": int(name in bound)}
         for name, count in modules

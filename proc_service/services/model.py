@@ -21,7 +21,7 @@ import weakref
 from contextlib import nullcontext
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import Engine, bindparam, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from ..attributes import CUSTOM_LIMIT, CUSTOM_TYPES, KINDS, Attribute, Kind, Option, reserved
 from ..data import custom, db
 from ..data.models import MODELS, CustomAttribute, ModelVersion
+from ..data.prepared import Reader
 from ..data.regex import Refused, portable
 from ..errors import ApiError, not_found
 from ..scope import Actor, Scope
@@ -92,6 +93,21 @@ def _version(sess: Session, account: str, *, share: bool = False) -> int:
     raw = conn.connection.driver_connection
     found = raw.execute(_VERSION_SQL.format("%s" if postgres else "?"), (account,)).fetchone()
     return found[0] if found else 0
+
+
+def known(reader: Reader, engine: Engine, account: str | None, kind: Kind) -> Kind | None:
+    """In a read on the driver's connection (data/prepared.py): the account's model of
+    ``kind`` if this worker holds it at the version the read sees, else None (the caller builds
+    it with ``current`` and reads again)."""
+    if account is None:
+        return kind
+    mark = "%s" if engine.dialect.name == "postgresql" else "?"
+    found = reader.execute(_VERSION_SQL.format(mark), (account,))
+    version = found[0][0] if found else 0
+    if version == 0:
+        return kind
+    cached = _models.get(engine, {}).get((account, kind.name))
+    return cached if cached is not None and cached.version == version else None
 
 
 def remembered(sess: Session, account: str | None, kind: Kind) -> Kind | None:

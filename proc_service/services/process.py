@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..attributes import PROCESS, Kind
 from ..data import custom, db, query
 from ..data.models import Process, ProcessBinding
+from ..data.prepared import Prepared, Reader
 from ..data.sql import id_in
 from ..errors import not_found
 from ..scope import Actor, Scope
@@ -142,22 +143,24 @@ _BOUND_TO = (
 
 
 # The detail statement, built once: its columns and bound parameters never change, and building
-# 22 column expressions per request was a sizeable part of a detail (issue 7).
+# 22 column expressions per request was a sizeable part of a detail (issue 7); run on the
+# driver's connection (issue 18).
 _TABLE = Process.__table__
-_DETAIL = select(*(_TABLE.c[attr.id] for attr in PROCESS.attributes), _TABLE.c.custom).where(
-    _TABLE.c.bk_supplier_account == bindparam("account"),
-    _TABLE.c.bk_biz_id == bindparam("biz"),
-    _TABLE.c.bk_process_id == bindparam("process_id"),
+_DETAIL = Prepared(
+    select(*(_TABLE.c[attr.id] for attr in PROCESS.attributes), _TABLE.c.custom).where(
+        _TABLE.c.bk_supplier_account == bindparam("account"),
+        _TABLE.c.bk_biz_id == bindparam("biz"),
+        _TABLE.c.bk_process_id == bindparam("process_id"),
+    )
 )
 
 
-def detail(sess: Session, kind: Kind, scope: Scope, process_id: int, lang: str) -> list[dict]:
+def detail(reader: Reader, kind: Kind, scope: Scope, process_id: int, lang: str) -> list[dict]:
     """The 22 attributes in §2 order, then the account's own in theirs (§14), named in
     ``lang``: a row of their columns, not an ORM object (issue 7: building and tracking one
     was a third of the request)."""
     params = {"account": scope.account, "biz": scope.biz_id, "process_id": process_id}
-    with db.read(sess):
-        row = sess.connection().execute(_DETAIL, params).first()
+    row = reader.first(_DETAIL, params)
     if row is None:
         raise not_found(f"bk_process_id {process_id}")
     own = row[-1] or {}

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from .. import context
 from ..attributes import Kind
 from ..data import db
+from ..data.prepared import Reader, reading
 from ..errors import ApiError, Op
 from ..schemas.loading import load
 from ..schemas.responses import ErrorEnvelopeSchema, SuccessSchema
@@ -51,6 +52,9 @@ class Endpoint:
     body_for: Callable[[Kind], type[Schema]] | None = None
     # whether it can answer 409 (a uniqueness rule); None: a create or update can
     conflicts: bool | None = None
+    # a read of a few statements by key, run on the driver's connection (data/prepared.py):
+    # the view reads through ``call.reader``, not the session
+    lean: bool = False
 
     def account_of(self, view_args: dict) -> str | None:
         if self.account == HEADER:
@@ -64,14 +68,19 @@ class Call:
     """What a view works with: the session, the scope and actor the declaration built."""
 
     def __init__(self, declared: Endpoint, view_args: dict):
-        # A search or a detail may read from the read replica; a write never does (issue 17).
-        self.session: Session = db.session(reads_only=not declared.op.writes)
+        self.declared = declared
         biz = view_args.get("bk_biz_id")
         account = declared.account_of(view_args)
         self.scope = Scope(account=account, biz_id=biz) if biz is not None else None
         self.account = account
         # the account's model of the declared kind (§14), set before the view runs
         self.model: Kind | None = None
+        self.reader: Reader | None = None  # a lean endpoint's read transaction
+
+    @functools.cached_property
+    def session(self) -> Session:
+        # A search or a detail may read from the read replica; a write never does (issue 17).
+        return db.session(reads_only=not self.declared.op.writes)
 
     @property
     def actor(self) -> Actor:
@@ -141,6 +150,7 @@ def endpoint(
     example: dict | None = None,
     kind: Kind | None = None,
     conflicts: bool | None = None,
+    lean: bool = False,
 ) -> Callable:
     """Route, document and wrap a view ``view(call, [body,] **path ids)``. It returns the
     envelope's data; None means "success". An endpoint with a body gives an ``example`` of it:
@@ -148,6 +158,8 @@ def endpoint(
     (a string for ``proc_num``)."""
     if (body is None) != (example is None):
         raise TypeError(f"{rule} {method}: an example goes with a body, and only with one")
+    if lean and (body is not None or op.writes):
+        raise TypeError(f"{rule} {method}: a lean endpoint reads, and takes no body")
     body_for = None
     if body is not None and not isinstance(body, type):  # a schema per model (§14)
         body_for, body = body, body(kind)
@@ -160,6 +172,7 @@ def endpoint(
         kind=kind,
         body_for=body_for,
         conflicts=conflicts,
+        lean=lean,
     )
 
     schema = body() if body is not None else None  # one instance: loading keeps no state
@@ -169,7 +182,9 @@ def endpoint(
         def run(**view_args):
             call = Call(declared, view_args)
             ids = {k: v for k, v in view_args.items() if k not in PATH_VALUES}
-            if declared.kind is None:
+            if declared.lean:
+                data = _lean(declared, call, view, ids)
+            elif declared.kind is None:
                 args = [load(schema, json_body())] if schema is not None else []
                 data = view(call, *args, **ids)
             else:
@@ -186,6 +201,24 @@ def endpoint(
 
 
 MODEL_ATTEMPTS = 3
+
+
+def _lean(declared: Endpoint, call: Call, view: Callable, ids: dict):
+    """A lean read (no body): one transaction on the driver's connection, the account's model
+    checked in it. A model this worker does not hold at the version read is built (its own
+    read, through the session) and the read runs again."""
+    engine = db.read_engine()
+    kind = declared.kind
+    for _ in range(MODEL_ATTEMPTS):
+        with reading(engine) as reader:
+            call.reader = reader
+            if kind is None:
+                return view(call, **ids)
+            call.model = models.known(reader, engine, call.account, kind)
+            if call.model is not None:
+                return view(call, **ids)
+        models.current(call.session, call.account, kind)
+    raise ApiError(declared.op.code)  # the model kept changing: 503, try again
 
 
 def _with_model(declared: Endpoint, call: Call, view: Callable, ids: dict, schema):
