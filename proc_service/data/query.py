@@ -108,7 +108,7 @@ def build(
     table = MODELS[kind.name].__table__
     bound = Bound([], {})  # the Bound filters among them, and their parameters
     filtered = conditions(kind, table, condition, special or {}, bound)
-    if few is not None:
+    if few is not None and len(filtered) > len(bound.filters):  # Bound ones hold no lookup
         filtered = keep_few(filtered, few)
     fields = tuple(fields) or kind.output_fields
     for name in fields:
