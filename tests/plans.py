@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from proc_service.data import prepared
+
 EXPLAINED = ("SELECT", "UPDATE", "INSERT", "DELETE", "WITH")
 
 
@@ -20,14 +22,28 @@ def captured(engine) -> Iterator[list[tuple[str, dict]]]:
     own transaction, so that the transaction's settings (SET LOCAL) and snapshot apply."""
     found: list[tuple[str, dict]] = []
 
-    def record(_conn, cursor, statement, parameters, _context, _many):
+    def seen(connection, statement, parameters):
         if statement.lstrip().upper().startswith(EXPLAINED):
-            found.append((statement, explain(cursor.connection, statement, parameters)))
+            found.append((statement, explain(connection, statement, parameters)))
+
+    with observed(engine, seen):
+        yield found
+
+
+@contextmanager
+def observed(engine, seen) -> Iterator[None]:
+    """``seen(driver connection, statement, parameters)`` for each statement run in the block,
+    through the session (SQLAlchemy's events) or on the driver's connection (data/prepared.py)."""
+
+    def record(_conn, cursor, statement, parameters, _context, _many):
+        seen(cursor.connection, statement, parameters)
 
     event.listen(engine, "before_cursor_execute", record)
+    prepared.OBSERVERS.append(seen)
     try:
-        yield found
+        yield
     finally:
+        prepared.OBSERVERS.remove(seen)
         event.remove(engine, "before_cursor_execute", record)
 
 
@@ -102,16 +118,13 @@ def sqlite_captured(engine) -> Iterator[list[tuple[str, list[str]]]]:
     """(statement, EXPLAIN QUERY PLAN details) of every query the engine runs in the block."""
     found: list[tuple[str, list[str]]] = []
 
-    def record(_conn, cursor, statement, parameters, _context, _many):
+    def seen(connection, statement, parameters):
         if statement.lstrip().upper().startswith("SELECT"):
-            rows = cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            rows = connection.execute("EXPLAIN QUERY PLAN " + statement, parameters)
             found.append((statement, [row[3] for row in rows]))
 
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with observed(engine, seen):
         yield found
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def sqlite_reads_the_business(details: list[str]) -> list[str]:

@@ -1,26 +1,29 @@
 """Statements built with SQLAlchemy once, run on the driver's connection (issue 18).
 
-A process detail or a binding list is a few one-row reads by key. Through a Session each
-request paid about 230 µs of Python for 35 µs of SQLite: the session's transaction states, the
-connection's events and the result's layers, on every request. Here a Core statement is
-compiled once per dialect and run on a pooled DBAPI connection in a read transaction of its
-own (one snapshot: on PostgreSQL REPEATABLE READ), with the columns' own result processing:
+A process detail or a binding list is a few one-row reads by key; a business's page is two
+statements built once per model. Through a Session each request paid about 230 µs of Python for
+35 µs of SQLite: the session's transaction states, the connection's events, the compiled
+statement's lookup and the result's layers, on every request. Here a Core statement is compiled
+once per dialect and run on the DBAPI connection, with the columns' own result processing:
 
-    with reading(engine) as reader:
+    with reading(engine) as reader:          # a read transaction of its own
         row = reader.first(STATEMENT, {"process_id": 7})
 
-Only for reads, and only for statements whose parameters are plain ints and strings (no bind
-processing, no expanding IN): everything else goes through the Session. A driver error leaves
-as SQLAlchemy's (DBAPIError.instance), so web/handlers.py answers it as any other (503 when the
-database is away), and its connection is discarded rather than pooled again.
+    reader = on(sess.connection())           # or inside the session's transaction
+
+Only for reads. Expanding parameters (``IN`` lists) are expanded per execution, as SQLAlchemy
+does; parameters are otherwise passed as they are (ints and strings: no bind processing). A
+driver error leaves as SQLAlchemy's (DBAPIError.instance), so web/handlers.py answers it as any
+other (503 when the database is away), and a lost connection is not pooled again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, Select
+from sqlalchemy import Connection, Engine, Select
 from sqlalchemy.exc import DBAPIError
 
 
@@ -30,40 +33,79 @@ class Prepared:
     def __init__(self, stmt: Select):
         self.stmt = stmt
         self._compiled: dict[str, tuple] = {}
+        self._processors: dict[str, tuple] = {}
 
     def compiled(self, dialect) -> tuple:
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled = self.stmt.compile(dialect=dialect)
-            processors = [
-                col.type._cached_result_processor(dialect, None)
-                for col in self.stmt.selected_columns
-            ]
             # values the statement holds itself (``default == 0``), beside the caller's
             fixed = {name: b.value for name, b in compiled.binds.items() if not b.required}
-            # qmark (SQLite) takes a tuple in positiontup's order; pyformat (psycopg) the dict
-            found = (compiled.string, compiled.positiontup, fixed, processors, any(processors))
+            expands = bool(compiled.post_compile_params)
+            found = (compiled, fixed, expands)
             self._compiled[dialect.name] = found
         return found
 
+    def processors(self, dialect, description) -> tuple:
+        """Each column's result processing, for the driver's types of the first result (a
+        PostgreSQL number's processing depends on it)."""
+        found = self._processors.get(dialect.name)
+        if found is None:
+            each = [
+                col.type._cached_result_processor(dialect, described[1])
+                for col, described in zip(self.stmt.selected_columns, description, strict=True)
+            ]
+            found = self._processors[dialect.name] = (each, any(each))
+        return found
+
+
+# Statements built once and kept (a model's search page, a kept count), by the statement: a
+# search finds its Prepared here (``lookup``), and runs SQLAlchemy's way if it has none.
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def kept(stmt: Select) -> Select:
+    _KEPT.setdefault(stmt, Prepared(stmt))
+    return stmt
+
+
+def lookup(stmt: Select) -> Prepared | None:
+    return _KEPT.get(stmt)
+
+
+# Each called with (driver connection, SQL, parameters) before a Reader runs a statement: what
+# SQLAlchemy's before_cursor_execute is to the session's statements (tests/plans.py EXPLAINs
+# both).
+OBSERVERS: list[Callable[[object, str, object], None]] = []
+
 
 class Reader:
-    """One read transaction on a driver connection."""
+    """Reads on one driver connection, in the transaction it is in."""
 
     def __init__(self, connection, dialect):
         self.connection = connection
         self.dialect = dialect
 
     def all(self, prepared: Prepared, params: dict) -> list[tuple]:
-        sql, order, fixed, processors, processed = prepared.compiled(self.dialect)
-        if fixed:
-            params = {**fixed, **params}
-        bound = tuple(params[name] for name in order) if order is not None else params
-        rows = self.connection.execute(sql, bound).fetchall()
+        compiled, fixed, expands = prepared.compiled(self.dialect)
+        if expands:  # IN lists: a placeholder per value
+            state = compiled.construct_expanded_state(params)
+            sql = state.statement
+            bound = state.positional_parameters if compiled.positional else state.parameters
+        else:
+            sql = compiled.string
+            if fixed:
+                params = {**fixed, **params}
+            bound = (
+                tuple(params[n] for n in compiled.positiontup) if compiled.positional else params
+            )
+        cursor = self._run(sql, bound)
+        rows = cursor.fetchall()
+        each, processed = prepared.processors(self.dialect, cursor.description)
         if not processed:
             return rows
         return [
-            tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True))
+            tuple(p(v) if p is not None else v for p, v in zip(each, row, strict=True))
             for row in rows
         ]
 
@@ -73,42 +115,52 @@ class Reader:
 
     def execute(self, sql: str, params: tuple) -> list[tuple]:
         """Plain SQL in the driver's own parameter style (services/model.py's version read)."""
-        return self.connection.execute(sql, params).fetchall()
+        return self._run(sql, params).fetchall()
+
+    def _run(self, sql: str, params):
+        for observe in OBSERVERS:
+            observe(self.connection, sql, params)
+        try:
+            return self.connection.execute(sql, params)
+        except self.dialect.loaded_dbapi.Error as exc:
+            lost = self.dialect.is_disconnect(exc, self.connection, None)
+            raise _wrapped(self.dialect, exc, lost) from exc
+
+
+def on(conn: Connection) -> Reader:
+    """A reader in the transaction of a SQLAlchemy connection (a session's)."""
+    return Reader(conn.connection.driver_connection, conn.dialect)
 
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Reader]:
-    dbapi_error = engine.dialect.loaded_dbapi.Error
+    """A read transaction of its own on a pooled connection (one snapshot: REPEATABLE READ on
+    PostgreSQL, a WAL read transaction on SQLite)."""
+    dialect = engine.dialect
     try:
         fairy = engine.raw_connection()  # from the pool: its connect-time settings applied
-    except dbapi_error as exc:  # the database is away
-        raise _wrapped(engine, exc, lost=True) from exc
-    driver = fairy.driver_connection
+    except dialect.loaded_dbapi.Error as exc:  # the database is away
+        raise _wrapped(dialect, exc, lost=True) from exc
+    reader = Reader(fairy.driver_connection, dialect)
     try:
-        if engine.dialect.name == "postgresql":
+        if dialect.name == "postgresql":
             # psycopg has begun the transaction; this comes before its first statement
-            driver.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            reader._run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", ())
         else:
-            driver.execute("BEGIN")  # pysqlite leaves transaction control to us (db.py)
-        yield Reader(driver, engine.dialect)
-    except dbapi_error as exc:
-        lost = engine.dialect.is_disconnect(exc, driver, None)
-        if lost:
-            fairy.invalidate(exc)  # not pooled again
-        raise _wrapped(engine, exc, lost) from exc
+            reader._run("BEGIN", ())  # pysqlite leaves transaction control to us (db.py)
+        yield reader
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            fairy.invalidate(exc.orig)  # not pooled again
+        raise
     finally:
         # back to the pool, whose reset rolls the read transaction back (nothing was written)
         fairy.close()
 
 
-def _wrapped(engine: Engine, exc: Exception, lost: bool) -> DBAPIError:
+def _wrapped(dialect, exc: Exception, lost: bool) -> DBAPIError:
     """The driver's error as SQLAlchemy raises it (OperationalError for psycopg's and
     sqlite3's OperationalError)."""
     return DBAPIError.instance(
-        None,
-        None,
-        exc,
-        engine.dialect.loaded_dbapi.Error,
-        connection_invalidated=lost,
-        dialect=engine.dialect,
+        None, None, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
     )

@@ -41,7 +41,7 @@ from ..values import (
     coerce,
     storable_text,
 )
-from . import custom
+from . import custom, prepared
 from .models import MODELS
 from .regex import Refused, literal_prefix, portable, required_literal
 from .sql import RenderedTime, UTCDateTime, keep_few, narrowed, substring
@@ -128,8 +128,8 @@ def build(
     made = kind.cache.get(key) if reusable else None
     if made is None:
         made = _statements(kind, table, scope, [*where, *filtered], fields, sort)
-        if reusable:
-            kind.cache[key] = made
+        if reusable:  # run on the driver's connection (data/prepared.py)
+            made = kind.cache[key] = tuple(prepared.kept(s) for s in made)
     stmt, count = made
     regex = tuple(
         k

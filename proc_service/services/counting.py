@@ -24,7 +24,7 @@ from collections.abc import Callable
 from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 
 from ..attributes import PROCESS, Attribute, Kind
-from ..data import query
+from ..data import prepared, query
 from ..data.models import COUNTED_TEXT, BindingCount, CustomCount, ProcessBinding, ProcessCount
 from ..scope import Scope
 
@@ -33,26 +33,30 @@ _ACCOUNT, _BIZ, _NAME = bindparam("account"), bindparam("biz"), bindparam("name"
 # Tables' columns, as in query.build (issue 18: no ORM layer in a search's statements).
 _PROCESSES, _BINDINGS = ProcessCount.__table__.c, BindingCount.__table__.c
 _CUSTOM, _BOUND = CustomCount.__table__.c, ProcessBinding.__table__.c
-# The kept counts' statements, built once, executed with each search's values: a statement
-# used again keeps its cache key (.params() made a copy that SQLAlchemy keyed again).
-_BUSINESS = select(
-    func.coalesce(
-        select(_PROCESSES.processes)
-        .where(_PROCESSES.bk_supplier_account == _ACCOUNT, _PROCESSES.bk_biz_id == _BIZ)
-        .scalar_subquery(),
-        0,
+# The kept counts' statements, built once, executed with each search's values on the driver's
+# connection (data/prepared.py).
+_BUSINESS = prepared.kept(
+    select(
+        func.coalesce(
+            select(_PROCESSES.processes)
+            .where(_PROCESSES.bk_supplier_account == _ACCOUNT, _PROCESSES.bk_biz_id == _BIZ)
+            .scalar_subquery(),
+            0,
+        )
     )
 )
-_ONE_NAME = select(
-    func.coalesce(
-        select(_BINDINGS.processes)
-        .where(
-            _BINDINGS.bk_supplier_account == _ACCOUNT,
-            _BINDINGS.bk_biz_id == _BIZ,
-            _BINDINGS.bk_module_name == _NAME,
+_ONE_NAME = prepared.kept(
+    select(
+        func.coalesce(
+            select(_BINDINGS.processes)
+            .where(
+                _BINDINGS.bk_supplier_account == _ACCOUNT,
+                _BINDINGS.bk_biz_id == _BIZ,
+                _BINDINGS.bk_module_name == _NAME,
+            )
+            .scalar_subquery(),
+            0,
         )
-        .scalar_subquery(),
-        0,
     )
 )
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..attributes import KINDS
-from ..data import custom, db, query
+from ..data import custom, db, prepared, query
 from ..errors import ApiError
 
 # PostgreSQL aborts one of two writers that wait on each other (say, two batches taking the
@@ -47,13 +47,15 @@ def search(sess: Session, found: query.Search, regex_timeout_ms: int) -> dict:
         limit = db.time_limit(sess, regex_timeout_ms) if found.regex_fields else nullcontext()
         with db.read(sess, snapshot=True), limit:
             # Core on the request's connection: the ORM's layers added nothing to rows of
-            # columns but time (issue 18)
+            # columns but time; statements built once run on the driver's connection, in the
+            # same transaction (issue 18)
             conn = sess.connection()
-            count = conn.scalar(found.count, found.count_params or found.params)
+            reader = prepared.on(conn)
+            count = _run(conn, reader, found.count, found.count_params or found.params)[0][0]
             beyond = count <= found.start
             if found.index_order or _dense(found, count):
                 db.index_order(sess)
-            rows = [] if beyond else conn.execute(found.page, found.params).all()
+            rows = [] if beyond else _run(conn, reader, found.page, found.params)
     except (DataError, OperationalError) as exc:
         # A pattern one engine refused or ran out of time on: the pattern is at fault.
         if found.regex_fields and (isinstance(exc, DataError) or db.timed_out(exc)):
@@ -62,6 +64,11 @@ def search(sess: Session, found: query.Search, regex_timeout_ms: int) -> dict:
     # times come rendered (query.build reads them as RenderedTime)
     info = [dict(zip(found.fields, row, strict=True)) for row in rows]
     return {"count": count, "info": info}
+
+
+def _run(conn, reader: prepared.Reader, stmt, params: dict) -> list:
+    kept = prepared.lookup(stmt)
+    return reader.all(kept, params) if kept is not None else conn.execute(stmt, params).all()
 
 
 # A kept count this large says one row in ten or so matches wherever the page starts reading:
