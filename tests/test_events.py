@@ -129,6 +129,19 @@ def test_an_instance_event_refers_to_its_audit_row_and_shows_its_whole_images(cl
     ]
 
 
+def test_a_batchs_events_are_in_the_order_of_its_audit_rows(client, db_url):
+    """A batch update writes one event per process in the order of its audit rows (id order);
+    on PostgreSQL one statement writes both, the events from the rows its CTE returned."""
+    ids = [create(client, bk_process_name=f"p{i}") for i in range(40)]
+    batch = ",".join(map(str, reversed(ids)))
+    ok(client.put(proc_url(), json={"bk_process_id": batch, "description": "b"}))
+    updates = [r for r in event_rows(db_url) if r["action"] == "update"]
+    audits = {row["id"]: row["inst_id"] for row in audit_rows(db_url)}
+    assert [r["inst_id"] for r in updates] == sorted(ids)
+    assert [r["audit_id"] for r in updates] == sorted(r["audit_id"] for r in updates)
+    assert [audits[r["audit_id"]] for r in updates] == sorted(ids)
+
+
 def test_a_write_that_fails_makes_no_event(client):
     pid = create(client, bk_process_name="api")
     before = events(client)

@@ -79,17 +79,19 @@ def _insert(sess, scope: Scope, actor: Actor, event_type, obj_type, action, rows
 # Issue 18 (migration 0008): an instance event refers to its audit row (audit_id) instead of
 # copying its images (a batch of 1000 wrote them twice); Event.data reads them from there. The
 # values are audit.record_many's parameters; ``{audit_rows}`` are the audit rows just written,
-# as ``a``: on PostgreSQL the data-modifying CTE that wrote them (audit.py), on SQLite read
-# back by their ids.
+# as ``a``, in their order: on PostgreSQL the data-modifying CTE that wrote them (audit.py),
+# on SQLite read back by their ids.
 INSTANCES = (
     "INSERT INTO events (bk_supplier_account, bk_biz_id, event_type, obj_type, action, inst_id,"
     " action_time, request_id, audit_id)"
     " SELECT :account, :biz, 'instdata', :target, :action, a.inst_id, :op_time, :request_id,"
-    " a.id FROM {audit_rows} ORDER BY a.id"
+    " a.id FROM {audit_rows}"
 )
 _INSTANCES_OF_IDS = sa_text(
     INSTANCES.format(
-        audit_rows="audit_log a WHERE " + ID_IN["sqlite"].format(column="a.id", ids=":ids")
+        audit_rows="audit_log a WHERE "
+        + ID_IN["sqlite"].format(column="a.id", ids=":ids")
+        + " ORDER BY a.id"
     )
 ).bindparams(bindparam("ids", type_=IdArray()), bindparam("op_time", type_=UTCDateTime()))
 
