@@ -58,6 +58,18 @@ def audit_rows(db_url: str) -> list[dict]:
     return out
 
 
+def event_rows(db_url: str) -> list[dict]:
+    """Every row of events as stored, oldest first: ``data`` is the row's own (null for an
+    instance event, which names its audit row in ``audit_id``), as JSON."""
+    with _connect(db_url) as conn:
+        rows = conn.execute(text("SELECT * FROM events ORDER BY id")).mappings().all()
+    out = [dict(r) for r in rows]
+    for row in out:
+        if isinstance(row["data"], str):
+            row["data"] = json.loads(row["data"])
+    return out
+
+
 def binding_rows(db_url: str) -> list[tuple[int, str]]:
     """Every row of process_bindings as (bk_process_id, bk_module_name), sorted."""
     with _connect(db_url) as conn:

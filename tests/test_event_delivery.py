@@ -23,6 +23,7 @@ from proc_service import create_app
 from proc_service.data import db
 from proc_service.services.delivery import Dispatcher
 
+from .dbkit import audit_rows, event_rows
 from .kit import EN, bind, create, new_module, new_set, ok, proc_url, unbind
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,6 +228,45 @@ def test_every_event_type_arrives_as_bk_cmdb_pushes_it(client, hooks, dispatcher
     shown = state(client, sid)
     assert shown["statistics"] == {"total": 11, "failure": 0}
     assert shown["delivery"]["waiting"] == 0 and shown["delivery"]["last_success_time"]
+
+
+def test_a_push_body_carries_the_whole_images_of_the_audit_row(client, hooks, dispatchers, db_url):
+    """Issue 18 (migration 0008): a process event's row stores no images, only its audit
+    row's id; the push body's data is still bk-cmdb's [{cur_data, pre_data}], the whole images
+    read from that row (null where there is none). A relation event pushes its own data."""
+    subscribe(client, hooks, "/img", "processcreate,processupdate,processdelete,processmodule")
+    made = new_set(client, "s1")
+    new_module(client, made["bk_set_id"], "m1")
+    pid = create(client, bk_process_name="api", port="80")
+    ok(client.put(proc_url(pid=pid), json={"port": "81"}))
+    ok(bind(client, pid, "m1"))
+    ok(client.delete(proc_url(pid=pid)))
+    dispatchers.start()
+    got = hooks.wait_for("/img", 5)
+    first = {b["event_id"]: b for b in reversed(got)}
+    bodies = [first[i] for i in in_order(got)]
+    assert [(b["obj_type"], b["action"]) for b in bodies] == [
+        ("process", "create"), ("process", "update"), ("processmodule", "create"),
+        ("process", "delete"), ("processmodule", "delete"),
+    ]  # fmt: skip
+    created, updated, _, deleted, _ = (b["data"] for b in bodies)
+    assert created[0]["pre_data"] is None and created[0]["cur_data"]["port"] == "80"
+    assert created[0]["cur_data"]["bk_process_name"] == "api" and len(created[0]["cur_data"]) > 10
+    assert (updated[0]["pre_data"]["port"], updated[0]["cur_data"]["port"]) == ("80", "81")
+    assert deleted[0]["cur_data"] is None and deleted[0]["pre_data"]["bk_module_names"] == ["m1"]
+
+    rows = {row["id"]: row for row in event_rows(db_url)}
+    audits = {row["id"]: row["content"] for row in audit_rows(db_url)}
+    for body in bodies:
+        row = rows[body["event_id"]]
+        if body["event_type"] == "relation":
+            assert row["audit_id"] is None and body["data"] == row["data"]
+            continue
+        assert row["data"] is None
+        content = audits[row["audit_id"]]
+        assert body["data"] == [
+            {"cur_data": content["cur_data"] or None, "pre_data": content["pre_data"] or None}
+        ]
 
 
 def test_a_body_regex_confirms_and_a_refusal_is_retried(client, hooks, dispatchers):

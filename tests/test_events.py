@@ -12,7 +12,7 @@ import pytest
 from proc_service import create_app
 from proc_service.data import db
 
-from .dbkit import race
+from .dbkit import audit_rows, event_rows, race
 from .kit import EN, bind, create, err, new_module, new_set, ok, proc_url, unbind
 
 WATCH = "/api/v3/event/watch/resource"
@@ -85,6 +85,61 @@ def test_bindings_sets_and_modules_make_events(client):
     ]
     # the process's own events are not the relation's
     assert [e["bk_event_type"] for e in events(client)] == ["create", "delete"]
+
+
+def test_an_instance_event_refers_to_its_audit_row_and_shows_its_whole_images(client, db_url):
+    """Issue 18 (migration 0008): a process, set or module event stores no copy of its images,
+    only the id of its audit row, and the watch shows the whole images read from there; a
+    relation event stores its own."""
+    made = new_set(client, "s1")
+    new_module(client, made["bk_set_id"], "m1")
+    pid = create(client, bk_process_name="api", port="80")
+    other = create(client, bk_process_name="web")
+    ok(client.put(proc_url(), json={"bk_process_id": f"{pid},{other}", "description": "b"}))
+    ok(bind(client, pid, "m1"))
+    ok(client.delete(proc_url(pid=other)))
+    audits = {row["id"]: row for row in audit_rows(db_url)}
+    rows = event_rows(db_url)
+    instance = [r for r in rows if r["event_type"] == "instdata"]
+    assert [(r["obj_type"], r["action"]) for r in instance] == [
+        ("set", "create"), ("module", "create"), ("process", "create"), ("process", "create"),
+        ("process", "update"), ("process", "update"), ("process", "delete"),
+    ]  # fmt: skip
+    assert all(r["data"] is None for r in instance)
+    referred = [audits[r["audit_id"]] for r in instance]
+    assert [(a["op_target"], a["inst_id"]) for a in referred] == [
+        (r["obj_type"], r["inst_id"]) for r in instance
+    ]
+    (relation,) = [r for r in rows if r["event_type"] == "relation"]
+    assert relation["audit_id"] is None and relation["data"][0]["cur_data"]["bk_process_id"] == pid
+
+    seen = events(client)
+    images = [
+        audits[r["audit_id"]]["content"]["pre_data" if r["action"] == "delete" else "cur_data"]
+        for r in instance
+        if r["obj_type"] == "process"
+    ]
+    assert [e["bk_detail"] for e in seen] == images
+    assert seen[0]["bk_detail"]["port"] == "80" and seen[0]["bk_detail"]["bk_process_name"] == "api"
+    assert seen[2]["bk_detail"]["description"] == "b" and len(seen[2]["bk_detail"]) > 10
+    assert seen[-1]["bk_detail"]["bk_process_name"] == "web"
+    assert events(client, "set")[0]["bk_detail"]["bk_set_name"] == "s1"
+    assert [e["bk_detail"] for e in events(client, "process_module")] == [
+        relation["data"][0]["cur_data"]
+    ]
+
+
+def test_a_batchs_events_are_in_the_order_of_its_audit_rows(client, db_url):
+    """A batch update writes one event per process in the order of its audit rows (id order);
+    on PostgreSQL one statement writes both, the events from the rows its CTE returned."""
+    ids = [create(client, bk_process_name=f"p{i}") for i in range(40)]
+    batch = ",".join(map(str, reversed(ids)))
+    ok(client.put(proc_url(), json={"bk_process_id": batch, "description": "b"}))
+    updates = [r for r in event_rows(db_url) if r["action"] == "update"]
+    audits = {row["id"]: row["inst_id"] for row in audit_rows(db_url)}
+    assert [r["inst_id"] for r in updates] == sorted(ids)
+    assert [r["audit_id"] for r in updates] == sorted(r["audit_id"] for r in updates)
+    assert [audits[r["audit_id"]] for r in updates] == sorted(ids)
 
 
 def test_a_write_that_fails_makes_no_event(client):

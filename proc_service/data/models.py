@@ -15,13 +15,15 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     and_,
+    func,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 from ..attributes import AUDIT, MODULE, PROCESS, SET, SINGLECHAR_MAX, Kind
-from .sql import ID, Chars, UTCDateTime, desc_nulls_last, index_key
+from .sql import ID, Chars, UTCDateTime, desc_nulls_last, event_images, index_key
 
 
 # Integer on SQLite so that the key is the rowid (AUTOINCREMENT needs exactly INTEGER).
@@ -389,7 +391,24 @@ class Event(Base):
     inst_id: Mapped[int] = mapped_column(BigInteger)
     action_time: Mapped[datetime] = mapped_column(UTCDateTime)
     request_id: Mapped[str] = mapped_column(Chars(128))
-    data: Mapped[list] = mapped_column(JSON().with_variant(JSONB, "postgresql"))
+    # Issue 18 (migration 0008): an instance event stores no copy of its images; audit_id names
+    # the audit row whose content they are. A relation event stores its own data, no audit_id.
+    stored_data: Mapped[list | None] = mapped_column(
+        "data", JSON().with_variant(JSONB, "postgresql"), nullable=True, deferred=True
+    )
+    audit_id: Mapped[int | None] = mapped_column(BigInteger)
+    # What every reader gets (the watch, the dispatcher's push body), read-only: the stored
+    # data, else the images of the audit row, in the same statement (a correlated lookup of
+    # audit_log by its primary key per event): [{"cur_data", "pre_data"}], null where empty.
+    data: Mapped[list | None] = column_property(
+        func.coalesce(
+            stored_data,
+            select(event_images(AuditLog.content))
+            .where(AuditLog.id == audit_id)
+            .correlate_except(AuditLog)
+            .scalar_subquery(),
+        )
+    )
 
 
 class Subscription(Base):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ColumnElement,
@@ -25,7 +26,7 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
@@ -189,6 +190,33 @@ ID_IN = {
 def _id_in(element, compiler, **kw):
     column, ids = (compiler.process(clause, **kw) for clause in element.clauses)
     return ID_IN[compiler.dialect.name].format(column=column, ids=ids)
+
+
+# An instance event's data from its audit row's content (issue 18, migration 0008, which has a
+# copy): bk-cmdb's [{"cur_data", "pre_data"}], an empty image ({}) null. ``{content}`` is the
+# content column.
+EVENT_IMAGES = {
+    "postgresql": "jsonb_build_array(jsonb_build_object("
+    "'cur_data', NULLIF({content} -> 'cur_data', '{{}}'::jsonb),"
+    " 'pre_data', NULLIF({content} -> 'pre_data', '{{}}'::jsonb)))",
+    "sqlite": "json_array(json_object("
+    "'cur_data', json(NULLIF(json_extract({content}, '$.cur_data'), '{{}}')),"
+    " 'pre_data', json(NULLIF(json_extract({content}, '$.pre_data'), '{{}}'))))",
+}
+
+
+class event_images(FunctionElement):
+    """EVENT_IMAGES of an audit row's content column, typed as the events' data column."""
+
+    type = JSON().with_variant(JSONB, "postgresql")
+    inherit_cache = True
+
+
+@compiles(event_images)
+@compiles(event_images, "postgresql")
+def _event_images(element, compiler, **kw):
+    content = compiler.process(element.clauses, **kw)
+    return EVENT_IMAGES[compiler.dialect.name].format(content=content)
 
 
 def like_pattern(text: str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..data import db
 from ..data.models import Event, EventHorizon
-from ..data.sql import ID_IN, IdArray, json_array_insert
+from ..data.sql import ID_IN, IdArray, UTCDateTime, json_array_insert
 from ..errors import ApiError
 from ..scope import Actor, Scope
 from .wakeup import WAKEUP
@@ -76,36 +76,33 @@ def _insert(sess, scope: Scope, actor: Actor, event_type, obj_type, action, rows
     _note_written(sess)
 
 
-def record_instances(sess: Session, action: str, audit_ids: list[int]) -> None:
-    """One event per audit row of a process, set or module change (audit.record_many), in
-    their order, in one statement: bk-cmdb's whole images, null where there is none (no
-    pre_data on create, no cur_data on delete)."""
-    conn = sess.connection()
-    conn.execute(_FROM_AUDIT[conn.dialect.name], {"action": action, "ids": audit_ids})
-    _note_written(sess)
-
-
-# The images read from the audit rows in the database (issue 18: a batch of 1000 was encoded,
-# sent and parsed twice). An empty image ({}) is null in an event.
-_FROM_AUDIT_SQL = (
+# Issue 18 (migration 0008): an instance event refers to its audit row (audit_id) instead of
+# copying its images (a batch of 1000 wrote them twice); Event.data reads them from there. The
+# values are audit.record_many's parameters; ``{audit_rows}`` are the audit rows just written,
+# as ``a``, in their order: on PostgreSQL the data-modifying CTE that wrote them (audit.py),
+# on SQLite read back by their ids.
+INSTANCES = (
     "INSERT INTO events (bk_supplier_account, bk_biz_id, event_type, obj_type, action, inst_id,"
-    " action_time, request_id, data)"
-    " SELECT a.bk_supplier_account, a.bk_biz_id, 'instdata', a.op_target, :action, a.inst_id,"
-    " a.op_time, a.request_id, {data} FROM audit_log a WHERE {ids} ORDER BY a.id"
+    " action_time, request_id, audit_id)"
+    " SELECT :account, :biz, 'instdata', :target, :action, a.inst_id, :op_time, :request_id,"
+    " a.id FROM {audit_rows}"
 )
-_FROM_AUDIT = {
-    dialect: sa_text(
-        _FROM_AUDIT_SQL.format(data=data, ids=ID_IN[dialect].format(column="a.id", ids=":ids"))
-    ).bindparams(bindparam("ids", type_=IdArray()))
-    for dialect, data in {
-        "postgresql": "jsonb_build_array(jsonb_build_object("
-        "'cur_data', NULLIF(a.content -> 'cur_data', '{}'::jsonb),"
-        " 'pre_data', NULLIF(a.content -> 'pre_data', '{}'::jsonb)))",
-        "sqlite": "json_array(json_object("
-        "'cur_data', json(NULLIF(json_extract(a.content, '$.cur_data'), '{}')),"
-        " 'pre_data', json(NULLIF(json_extract(a.content, '$.pre_data'), '{}'))))",
-    }.items()
-}
+_INSTANCES_OF_IDS = sa_text(
+    INSTANCES.format(
+        audit_rows="audit_log a WHERE "
+        + ID_IN["sqlite"].format(column="a.id", ids=":ids")
+        + " ORDER BY a.id"
+    )
+).bindparams(bindparam("ids", type_=IdArray()), bindparam("op_time", type_=UTCDateTime()))
+
+
+def record_instances(sess: Session, params: dict, audit_ids: list[int] | None) -> None:
+    """One event per audit row of a process, set or module change (audit.record_many), in
+    their order. ``audit_ids``: the rows, whose events are written here (SQLite); None: the
+    caller's statement wrote them with the rows (PostgreSQL, INSTANCES)."""
+    if audit_ids is not None:
+        sess.connection().execute(_INSTANCES_OF_IDS, {**params, "ids": audit_ids})
+    _note_written(sess)
 
 
 def record_relation(sess, scope, actor, action: str, process_id: int, *names: str) -> None:
