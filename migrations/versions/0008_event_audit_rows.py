@@ -23,7 +23,7 @@ untouched.
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-08
+Create Date: 2026-12-04
 """
 
 # ruff: noqa: S608 - every statement here is built from this file's constants
