@@ -65,7 +65,8 @@ class Endpoint:
 
 
 class Call:
-    """What a view works with: the session, the scope and actor the declaration built."""
+    """What a view works with: the session (or, for a lean endpoint, the reader), the scope and
+    actor the declaration built."""
 
     def __init__(self, declared: Endpoint, view_args: dict):
         self.declared = declared
