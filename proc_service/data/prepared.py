@@ -28,33 +28,47 @@ from sqlalchemy.exc import DBAPIError
 
 
 class Prepared:
-    """A Core SELECT, compiled on first use per dialect."""
+    """A Core statement (a SELECT, an INSERT, UPDATE or text()), compiled on first use per
+    dialect, and for an INSERT or UPDATE per set of parameter names (its SET clause)."""
 
-    def __init__(self, stmt: Select):
+    def __init__(self, stmt):
         self.stmt = stmt
-        self._compiled: dict[str, tuple] = {}
+        self._compiled: dict[tuple, tuple] = {}
         self._processors: dict[str, tuple] = {}
 
-    def compiled(self, dialect) -> tuple:
-        found = self._compiled.get(dialect.name)
+    def compiled(self, dialect, keys: tuple[str, ...] | None = None) -> tuple:
+        found = self._compiled.get((dialect.name, keys))
         if found is None:
-            compiled = self.stmt.compile(dialect=dialect)
+            compiled = self.stmt.compile(dialect=dialect, column_keys=keys)
             # values the statement holds itself (``default == 0``), beside the caller's
             fixed = {name: b.value for name, b in compiled.binds.items() if not b.required}
+            # the parameters' own processing (a time as SQLite's text, a dict as JSON)
+            binders = {
+                name: p
+                for name, b in compiled.binds.items()
+                if (p := b.type._cached_bind_processor(dialect)) is not None
+            }
             expands = bool(compiled.post_compile_params)
-            found = (compiled, fixed, expands)
-            self._compiled[dialect.name] = found
+            found = (compiled, fixed, binders, expands)
+            self._compiled[(dialect.name, keys)] = found
         return found
 
     def processors(self, dialect, description) -> tuple:
         """Each column's result processing, for the driver's types of the first result (a
-        PostgreSQL number's processing depends on it)."""
+        PostgreSQL number's processing depends on it); none for text() and DML."""
         found = self._processors.get(dialect.name)
         if found is None:
-            each = [
-                col.type._cached_result_processor(dialect, described[1])
-                for col, described in zip(self.stmt.selected_columns, description, strict=True)
-            ]
+            # a SELECT's columns, an INSERT … RETURNING's (text() has none: no processing)
+            columns = getattr(self.stmt, "selected_columns", None)
+            if columns is None:
+                columns = getattr(self.stmt, "exported_columns", None)
+            if columns is None or description is None or len(columns) != len(description):
+                each = []
+            else:
+                each = [
+                    col.type._cached_result_processor(dialect, described[1])
+                    for col, described in zip(columns, description, strict=True)
+                ]
             found = self._processors[dialect.name] = (each, any(each))
         return found
 
@@ -86,20 +100,10 @@ class Reader:
         self.connection = connection
         self.dialect = dialect
 
-    def all(self, prepared: Prepared, params: dict) -> list[tuple]:
-        compiled, fixed, expands = prepared.compiled(self.dialect)
-        if expands:  # IN lists: a placeholder per value
-            state = compiled.construct_expanded_state(params)
-            sql = state.statement
-            bound = state.positional_parameters if compiled.positional else state.parameters
-        else:
-            sql = compiled.string
-            if fixed:
-                params = {**fixed, **params}
-            bound = (
-                tuple(params[n] for n in compiled.positiontup) if compiled.positional else params
-            )
-        cursor = self._run(sql, bound)
+    def all(
+        self, prepared: Prepared, params: dict, keys: tuple[str, ...] | None = None
+    ) -> list[tuple]:
+        cursor = self.run(prepared, params, keys)
         rows = cursor.fetchall()
         each, processed = prepared.processors(self.dialect, cursor.description)
         if not processed:
@@ -108,6 +112,21 @@ class Reader:
             tuple(p(v) if p is not None else v for p, v in zip(each, row, strict=True))
             for row in rows
         ]
+
+    def run(self, prepared: Prepared, params: dict, keys: tuple[str, ...] | None = None):
+        """Run a statement; its cursor. ``keys``: an INSERT's or UPDATE's parameter names."""
+        compiled, fixed, binders, expands = prepared.compiled(self.dialect, keys)
+        if expands:  # IN lists: a placeholder per value
+            state = compiled.construct_expanded_state(params)
+            sql, values, order = state.statement, state.parameters, state.positiontup
+            binders = {**binders, **state.processors}
+        else:
+            sql, order = compiled.string, compiled.positiontup
+            values = {**fixed, **params} if fixed else params
+        if binders:
+            values = {k: binders[k](v) if k in binders else v for k, v in values.items()}
+        bound = tuple(values[n] for n in order) if compiled.positional else values
+        return self._run(sql, bound)
 
     def first(self, prepared: Prepared, params: dict) -> tuple | None:
         rows = self.all(prepared, params)

@@ -10,8 +10,9 @@ import orjson
 from sqlalchemy.orm import Session
 
 from ..attributes import AUDIT
-from ..data import query
+from ..data import prepared, query
 from ..data.models import AuditLog
+from ..data.prepared import Prepared
 from ..data.sql import json_array_insert
 from ..errors import ApiError
 from ..scope import Actor, Scope
@@ -117,17 +118,18 @@ def record_many(
     }
     conn = sess.connection()
     dialect = conn.dialect.name
+    reader = prepared.on(conn)  # the driver's connection, in this transaction (issue 18)
     if not (event and target in events.INSTANCE_KINDS):
-        conn.execute(_MANY[dialect], params)
+        reader.run(_MANY[dialect], params)
         return
     # Issue 18: each event refers to its audit row rather than copying the images; on
     # PostgreSQL the rows and their events are one statement.
     params["action"] = VERBS[op_type]
     if dialect == "postgresql":
-        conn.execute(_MANY_AND_EVENTS, params)
+        reader.run(_MANY_AND_EVENTS, params)
         events.record_instances(sess, params, None)
     else:
-        ids = conn.execute(_MANY[dialect], params).scalars().all()
+        ids = [row[0] for row in reader.all(_MANY[dialect], params)]
         events.record_instances(sess, params, ids)
 
 
@@ -138,14 +140,19 @@ _AUDIT_ROWS = (
     " :op_time, :request_id, {content} FROM {elements} ORDER BY {position}"
 )
 _ARRAY = {"ints": ("inst_id",), "objects": ("content",), "time": "op_time"}
-_MANY = json_array_insert(_AUDIT_ROWS + " RETURNING id", **_ARRAY)
+_MANY = {
+    dialect: Prepared(stmt)
+    for dialect, stmt in json_array_insert(_AUDIT_ROWS + " RETURNING id", **_ARRAY).items()
+}
 # The audit rows, then their events as the rows of a data-modifying CTE, in the rows' order.
 # Migration 0006's statement trigger on events still runs before any event id is drawn.
-_MANY_AND_EVENTS = json_array_insert(
-    f"WITH a AS ({_AUDIT_ROWS} RETURNING id, inst_id) "
-    + events.INSTANCES.format(audit_rows="a ORDER BY a.id"),
-    **_ARRAY,
-)["postgresql"]
+_MANY_AND_EVENTS = Prepared(
+    json_array_insert(
+        f"WITH a AS ({_AUDIT_ROWS} RETURNING id, inst_id) "
+        + events.INSTANCES.format(audit_rows="a ORDER BY a.id"),
+        **_ARRAY,
+    )["postgresql"]
+)
 
 
 def search(

@@ -18,8 +18,9 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Session
 
-from ..data import db
+from ..data import db, prepared
 from ..data.models import Event, EventHorizon
+from ..data.prepared import Prepared
 from ..data.sql import ID_IN, IdArray, UTCDateTime, json_array_insert
 from ..errors import ApiError
 from ..scope import Actor, Scope
@@ -87,13 +88,15 @@ INSTANCES = (
     " SELECT :account, :biz, 'instdata', :target, :action, a.inst_id, :op_time, :request_id,"
     " a.id FROM {audit_rows}"
 )
-_INSTANCES_OF_IDS = sa_text(
-    INSTANCES.format(
-        audit_rows="audit_log a WHERE "
-        + ID_IN["sqlite"].format(column="a.id", ids=":ids")
-        + " ORDER BY a.id"
-    )
-).bindparams(bindparam("ids", type_=IdArray()), bindparam("op_time", type_=UTCDateTime()))
+_INSTANCES_OF_IDS = Prepared(
+    sa_text(
+        INSTANCES.format(
+            audit_rows="audit_log a WHERE "
+            + ID_IN["sqlite"].format(column="a.id", ids=":ids")
+            + " ORDER BY a.id"
+        )
+    ).bindparams(bindparam("ids", type_=IdArray()), bindparam("op_time", type_=UTCDateTime()))
+)
 
 
 def record_instances(sess: Session, params: dict, audit_ids: list[int] | None) -> None:
@@ -101,7 +104,7 @@ def record_instances(sess: Session, params: dict, audit_ids: list[int] | None) -
     their order. ``audit_ids``: the rows, whose events are written here (SQLite); None: the
     caller's statement wrote them with the rows (PostgreSQL, INSTANCES)."""
     if audit_ids is not None:
-        sess.connection().execute(_INSTANCES_OF_IDS, {**params, "ids": audit_ids})
+        prepared.on(sess.connection()).run(_INSTANCES_OF_IDS, {**params, "ids": audit_ids})
     _note_written(sess)
 
 

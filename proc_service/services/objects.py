@@ -13,8 +13,9 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from ..attributes import Kind
-from ..data import custom, query, sql
+from ..data import custom, prepared, query, sql
 from ..data.models import MODELS
+from ..data.prepared import Prepared
 from ..errors import not_found
 from ..scope import Actor, Scope
 from ..values import render
@@ -100,9 +101,11 @@ def create(sess: Session, kind: Kind, scope: Scope, actor: Actor, values: dict, 
     and answer its image (to_dict's). One INSERT … RETURNING, built once per kind (issue 18:
     an ORM object added and flushed cost more than the rest of a create)."""
     model.guard(sess, scope.account, kind)
+    made = _statements(kind.name)
     columns, own = split(kind, values)
     now = datetime.now(UTC)
     params = {
+        **made.defaults,
         **columns,
         **fixed,
         "bk_supplier_account": scope.account,
@@ -111,7 +114,8 @@ def create(sess: Session, kind: Kind, scope: Scope, actor: Actor, values: dict, 
         "last_time": now,
         "custom": custom.merged({}, own),
     }
-    row = sess.connection().execute(_statements(kind.name).insert, params).one()
+    # on the driver's connection, in the session's transaction (issue 18, data/prepared.py)
+    (row,) = prepared.on(sess.connection()).all(made.insert, params, keys=tuple(sorted(params)))
     (image,) = images(kind, [row])
     audit.record(sess, scope, actor, audit.CREATE, kind.name, image[kind.id_field], {}, image)
     return image
@@ -132,20 +136,22 @@ def update(
     (issue 18: loading, tracking and flushing an ORM object was half of an update's time),
     reading the row locked, as get(lock=True) does."""
     model.guard(sess, scope.account, kind)
-    conn = sess.connection()
+    # on the driver's connection, in the session's transaction (issue 18, data/prepared.py)
+    reader = prepared.on(sess.connection())
     made = _statements(kind.name)
     key = {"account": scope.account, "biz": scope.biz_id, "obj_id": obj_id}
-    row = conn.execute(made.locked_row(tuple(within)), {**key, **within}).first()
+    row = reader.first(made.locked_row(tuple(within)), {**key, **within})
     if row is None:
         raise not_found(f"{kind.id_field} {obj_id}")
     (pre,) = images(kind, [row])
     columns, own = split(kind, values)
     if own:
-        columns["custom"] = custom.merged(row.custom or {}, own)
+        columns["custom"] = custom.merged(row[-1] or {}, own)
     # even two updates within one clock tick
-    last_time = max(datetime.now(UTC), row.last_time + timedelta(microseconds=1))
-    # the SET clause is the parameters' columns (Core compiles each set of them once)
-    conn.execute(made.update, {**columns, "last_time": last_time, "obj_id": obj_id})
+    last_time = max(datetime.now(UTC), row[made.last_time] + timedelta(microseconds=1))
+    # the SET clause is the parameters' columns, compiled once for each set of them
+    params = {**columns, "last_time": last_time, "obj_id": obj_id}
+    reader.run(made.update, params, keys=tuple(sorted(params)))
     cur = {**pre, **values, "last_time": render(last_time)}
     audit.record(sess, scope, actor, audit.UPDATE, kind.name, obj_id, pre, cur)
 
@@ -159,15 +165,23 @@ class _Statements:
         self.id_column = table.c[kind.id_field]
         # the columns images() reads: preset and system attributes, then custom
         self.columns = [table.c[a.id] for a in (*kind.preset, *kind.system)] + [table.c.custom]
-        self.insert = sql_insert(table).returning(*self.columns)
-        self.update = sql_update(table).where(self.id_column == bindparam("obj_id"))
-        self._rows: dict[tuple[str, ...], Select] = {}
+        self.last_time = [c.key for c in self.columns].index("last_time")  # in a row
+        self.insert = Prepared(sql_insert(table).returning(*self.columns))
+        # what SQLAlchemy would fill in for a column an insert leaves out (Python-side
+        # defaults: "" for text, a preset enum's default); ``custom`` is always given
+        self.defaults = {
+            c.key: c.default.arg
+            for c in table.columns
+            if c.default is not None and c.default.is_scalar
+        }
+        self.update = Prepared(sql_update(table).where(self.id_column == bindparam("obj_id")))
+        self._rows: dict[tuple[str, ...], Prepared] = {}
 
-    def locked_row(self, within: tuple[str, ...]) -> Select:
+    def locked_row(self, within: tuple[str, ...]) -> Prepared:
         found = self._rows.get(within)
         if found is None:
             table = self.table
-            found = self._rows[within] = (
+            found = self._rows[within] = Prepared(
                 select(*self.columns)
                 .where(
                     table.c.bk_supplier_account == bindparam("account"),
