@@ -16,9 +16,10 @@ import orjson
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import prepared
 from .regex import sqlite_regexp
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -120,11 +121,8 @@ def make_engine(
         # deferred transaction that upgrades late fails at once with "database is locked".
         # On the driver's connection (issue 18: through exec_driver_sql, a tenth of a detail),
         # its error raised as SQLAlchemy's, as the statements' are.
-        begin = "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN"
-        try:
-            conn.connection.driver_connection.execute(begin)
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(begin, (), exc, sqlite3.Error, dialect=conn.dialect) from exc
+        write = conn.get_execution_options().get("write")
+        prepared.on(conn).command("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 

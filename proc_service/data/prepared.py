@@ -142,6 +142,10 @@ class Reader:
         """Plain SQL in the driver's own parameter style (services/model.py's version read)."""
         return self._run(sql, params).fetchall()
 
+    def command(self, sql: str) -> None:
+        """A statement without parameters or rows (BEGIN, SET)."""
+        self._run(sql, ())
+
     def _run(self, sql: str, params):
         for observe in OBSERVERS:
             observe(self.connection, sql, params)
@@ -170,9 +174,9 @@ def reading(engine: Engine) -> Iterator[Reader]:
     try:
         if dialect.name == "postgresql":
             # psycopg has begun the transaction; this comes before its first statement
-            reader._run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", ())
+            reader.command("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         else:
-            reader._run("BEGIN", ())  # pysqlite leaves transaction control to us (db.py)
+            reader.command("BEGIN")  # pysqlite leaves transaction control to us (db.py)
         yield reader
     except DBAPIError as exc:
         if exc.connection_invalidated:

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..attributes import CUSTOM_LIMIT, CUSTOM_TYPES, KINDS, Attribute, Kind, Option, reserved
-from ..data import custom, db
+from ..data import custom, db, prepared
 from ..data.models import MODELS, CustomAttribute, ModelVersion
 from ..data.prepared import Reader
 from ..data.regex import Refused, portable
@@ -87,12 +87,15 @@ _VERSION_SQL = "SELECT version FROM model_versions WHERE bk_supplier_account = {
 
 def _version(sess: Session, account: str, *, share: bool = False) -> int:
     conn = sess.connection()
-    postgres = conn.dialect.name == "postgresql"
-    if share and postgres:
+    if share and conn.dialect.name == "postgresql":
         return conn.execute(_VERSION_SHARED, {"account": account}).scalar() or 0
-    raw = conn.connection.driver_connection
-    found = raw.execute(_VERSION_SQL.format("%s" if postgres else "?"), (account,)).fetchone()
-    return found[0] if found else 0
+    return _stored_version(prepared.on(conn), account)
+
+
+def _stored_version(reader: Reader, account: str) -> int:
+    mark = "%s" if reader.dialect.name == "postgresql" else "?"
+    found = reader.execute(_VERSION_SQL.format(mark), (account,))
+    return found[0][0] if found else 0
 
 
 def known(reader: Reader, engine: Engine, account: str | None, kind: Kind) -> Kind | None:
@@ -101,9 +104,7 @@ def known(reader: Reader, engine: Engine, account: str | None, kind: Kind) -> Ki
     it with ``current`` and reads again)."""
     if account is None:
         return kind
-    mark = "%s" if engine.dialect.name == "postgresql" else "?"
-    found = reader.execute(_VERSION_SQL.format(mark), (account,))
-    version = found[0][0] if found else 0
+    version = _stored_version(reader, account)
     if version == 0:
         return kind
     cached = _models.get(engine, {}).get((account, kind.name))
